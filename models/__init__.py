@@ -1,0 +1,27 @@
+"""What the campaign is: tables, settings, the clock, and (in ``models.rules``) the pure rules.
+
+Importing this package registers every table on ``SQLModel.metadata``.
+"""
+
+from models.audit import AuditEvent
+from models.campaign import Campaign, CampaignUnit, HolidayOverride
+from models.council import Approval, Ballot, CouncilMember, CouncilResult
+from models.nomination import Nomination, ReviewFinding, Submission
+from models.outbox import OutboxMessage
+from models.unit import Unit
+
+__all__ = [
+    "Approval",
+    "AuditEvent",
+    "Ballot",
+    "Campaign",
+    "CampaignUnit",
+    "CouncilMember",
+    "CouncilResult",
+    "HolidayOverride",
+    "Nomination",
+    "OutboxMessage",
+    "ReviewFinding",
+    "Submission",
+    "Unit",
+]

@@ -1,0 +1,61 @@
+"""Append-only audit log of every state change: who, when, what, why.
+
+The migration installs triggers that refuse UPDATE and DELETE on this table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, Session, SQLModel
+
+from models.db import AwareDateTime
+
+
+class AuditEvent(SQLModel, table=True):
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=AwareDateTime)
+    actor: str = Field(max_length=255)
+    campaign_id: int | None = Field(default=None, index=True)
+    entity: str = Field(max_length=32)  # campaign, unit, nomination, outbox, approval ...
+    entity_id: int
+    action: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    reason: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+def record(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    campaign_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add one audit event to the caller's transaction, so it commits with the change it records."""
+    session.add(
+        AuditEvent(
+            at=at,
+            actor=actor,
+            campaign_id=campaign_id,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            details=details or {},
+        )
+    )

@@ -1,0 +1,71 @@
+"""One place for configuration: every knob is an environment variable prefixed ``TONVINH_``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SmtpTlsMode(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONVINH_", env_file=".env", extra="ignore")
+
+    # Runtime state (database, mailbox, generated documents) lives under one folder.
+    var_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file var/tonvinh.sqlite
+    lang: str = "vi"  # operator language; "en" is the fallback
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_tls: SmtpTlsMode = SmtpTlsMode.NONE
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = "thidua@example.gov.vn"
+    smtp_sender_name: str = "Vụ Thi đua - Khen thưởng"
+    smtp_timeout_seconds: float = 20.0
+
+    # The department that runs the campaign (configuration, not code: ministries merge).
+    department_name: str = "Vụ Thi đua - Khen thưởng"
+    ministry_name: str = "Bộ Thông tin và Truyền thông"
+    department_head_name: str = "Vụ trưởng Vụ Thi đua - Khen thưởng"
+    department_head_email: str = "vutruong.tdkt@example.gov.vn"
+    submission_base_url: str = "https://thidua.example.gov.vn/nop"
+
+    # Reminder ladder in working days relative to a unit's deadline (negative = before).
+    reminder_offsets: list[int] = Field(default_factory=lambda: [-5, -2, 1])
+    escalation_every_working_days: int = 2
+    max_reminders_per_unit: int = 6
+
+    approval_timeout_seconds: int = 7 * 24 * 3600
+    outbox_batch_size: int = 200
+
+    # An approval recorded from the CLI or a form is tagged with this when no name is given.
+    default_actor: str = "operator"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'tonvinh.sqlite').resolve()}"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.var_dir / "mailbox"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.var_dir / "outputs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
