@@ -1,0 +1,15 @@
+"""The functional core of tonvinh: the campaign's rules as pure functions over plain data.
+
+Everything here is deterministic and side-effect free — no database, no Prefect, no network, no
+clock (``now`` is always a parameter). The only I/O is reading the packaged legal rule packs
+(``models/rules/packs/*.toml``) with ``importlib.resources``.
+
+- ``calendar``    — Vietnamese working days (weekends, Tết and public holidays, make-up Saturdays,
+                    the operator's override table) and date formatting for letters.
+- ``deadlines``   — the campaign's milestones, counted backwards from the conference date.
+- ``ladder``      — the reminder ladder per unit, which step is due now, and who is behind.
+- ``eligibility`` — the legal rule packs (versioned data with citations and C/U status) and the
+                    eligibility check of one nominee.
+- ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks.
+- ``budget``      — base salary history, award amounts (rounded up to 10,000 VND) and the budget.
+"""

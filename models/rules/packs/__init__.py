@@ -1,0 +1,1 @@
+"""Legal rule packs as data: one TOML file per legal regime, read by ``eligibility``."""
