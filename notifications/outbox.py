@@ -1,0 +1,373 @@
+"""The outbox: every email is first a row, and the row is the truth about what was sent.
+
+Enqueue
+    ``enqueue`` inserts one ``OutboxMessage`` per idempotency key with ``INSERT … ON CONFLICT
+    (idempotency_key) DO NOTHING`` (SQLite and PostgreSQL dialects), so two flows racing to send
+    the same nudge insert it once, and a re-run of a stage queues nothing new. The Message-ID is
+    fixed at enqueue time, so a retried message keeps its identity for the receiving side.
+
+Deliver — the guarantee
+    ``deliver_pending`` claims a batch of due rows (moves their ``next_attempt_at`` a lease
+    ahead, in its own commit, so a second runner skips them), opens ONE SMTP connection for the
+    whole run, and for each row: sends, then commits that row's outcome (status, attempts,
+    per-recipient answers, audit event) right after the server's answer. A row is marked sent
+    only after the server accepted it. A crash between the server's acceptance and that commit
+    can therefore, at worst, send again the ONE message that was in flight, once its lease
+    expires; every other row is either committed with its real outcome or still pending.
+    Nothing is lost: when the server cannot be reached, every due row is deferred with backoff.
+
+Retry policy
+    Transient failures (4xx, refused or dropped connections, timeouts) retry after 1, 5, 15,
+    60, 120, 240, 480 minutes (then 480), and fail for good on the 8th attempt; permanent ones
+    (5xx, invalid address) fail at once. ``failed_messages`` lists them for the operator,
+    ``requeue_failed`` puts them back after a fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any, cast
+
+from sqlalchemy import Table, func, inspect, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.clock import to_vn
+from models.db import get_engine
+from models.outbox import OutboxMessage, OutboxStatus
+from models.settings import Settings, get_settings
+from notifications.mailer import (
+    DeliveryOutcome,
+    DeliveryResult,
+    Mailer,
+    OutgoingEmail,
+)
+from notifications.render import RenderedEmail
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MINUTES: tuple[int, ...] = (1, 5, 15, 60, 120, 240, 480)
+MAX_ATTEMPTS = 8
+# How long a claimed row is hidden from other runners; longer than any one send can take.
+CLAIM_LEASE = timedelta(minutes=10)
+ACTOR = "mailer"
+
+_TABLE = cast(Table, inspect(OutboxMessage).local_table)
+
+
+def key_for(campaign_id: int | None, unit_id: int | None, kind: str, tier: int) -> str:
+    """``campaign:unit:kind:tier`` — the identity of one nudge ("-" for no campaign/unit)."""
+    campaign = "-" if campaign_id is None else str(campaign_id)
+    unit = "-" if unit_id is None else str(unit_id)
+    return f"{campaign}:{unit}:{kind}:{tier}"
+
+
+def _sender_domain() -> str:
+    return get_settings().smtp_sender.rpartition("@")[2] or "localhost"
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    tier: int,
+    to: list[str],
+    cc: list[str],
+    rendered: RenderedEmail,
+    now: datetime,
+    campaign_id: int | None = None,
+    unit_id: int | None = None,
+) -> bool:
+    """Queue one email in the caller's transaction; False if ``key`` was already queued.
+
+    Race-safe on SQLite and PostgreSQL: the unique key and ``ON CONFLICT DO NOTHING`` decide,
+    not a read-then-write. ``to``/``cc`` are ``formataddr`` strings (see ``addresses.mailbox``).
+    """
+    if not to:
+        raise ValueError(f"outbox {key}: no recipient / không có người nhận")
+    moment = to_vn(now)
+    values: dict[str, Any] = {
+        "idempotency_key": key,
+        "campaign_id": campaign_id,
+        "unit_id": unit_id,
+        "kind": kind,
+        "tier": tier,
+        "to_addrs": list(to),
+        "cc_addrs": list(cc),
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "message_id": make_msgid(domain=_sender_domain()),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": moment,
+        "last_error": None,
+        "recipient_results": {},
+        "created_at": moment,
+        "sent_at": None,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite.insert(_TABLE).values(**values)
+    elif dialect == "postgresql":
+        statement = postgresql.insert(_TABLE).values(**values)
+    else:
+        raise NotImplementedError(f"outbox enqueue: unsupported database {dialect!r}")
+    # The campaign or unit may have been added in this very transaction: flush it first so
+    # the foreign keys hold (a Core insert does not autoflush the ORM session).
+    session.flush()
+    statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    # RETURNING, not rowcount: on PostgreSQL SQLAlchemy adds its own RETURNING to a single-row
+    # insert and psycopg's rowcount then does not say whether a row went in.
+    inserted = session.exec(statement.returning(_TABLE.c.id)).first()
+    return inserted is not None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One delivery run: ``pending_left`` is every row still pending afterwards (due or not)."""
+
+    sent: int
+    failed: int
+    retry_later: int
+    pending_left: int
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failed ones (1 → 1 min, … capped)."""
+    index = min(max(attempts, 1), len(BACKOFF_MINUTES)) - 1
+    return timedelta(minutes=BACKOFF_MINUTES[index])
+
+
+def _outgoing(row: OutboxMessage) -> OutgoingEmail:
+    return OutgoingEmail(
+        to=list(row.to_addrs),
+        cc=list(row.cc_addrs or []),
+        subject=row.subject,
+        text=row.text_body,
+        html=row.html_body,
+        message_id=row.message_id,
+    )
+
+
+def _due(now: datetime) -> Any:
+    return (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.next_attempt_at <= now)
+    )
+
+
+def _claim(session: Session, now: datetime, size: int) -> list[OutboxMessage]:
+    """Take up to ``size`` due rows (oldest first) by moving them a lease ahead; commits.
+
+    The WHERE is repeated on the UPDATE itself so that, of two runners picking the same rows,
+    only one gets each (PostgreSQL re-checks it after the row lock; SQLite serialises writers).
+    """
+    due_ids = _due(now).order_by(col(OutboxMessage.id)).limit(size).scalar_subquery()
+    claim = (
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(due_ids))
+        .where(_TABLE.c.status == OutboxStatus.PENDING)
+        .where(_TABLE.c.next_attempt_at <= now)
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(_TABLE.c.id)
+    )
+    ids = [int(i) for i in session.exec(claim).scalars().all()]
+    rows: list[OutboxMessage] = []
+    if ids:
+        rows = list(
+            session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .order_by(col(OutboxMessage.id))
+            ).all()
+        )
+    session.commit()
+    return rows
+
+
+def _apply(session: Session, row: OutboxMessage, result: DeliveryResult, now: datetime) -> str:
+    """Write one row's outcome and its audit event into ``session``; returns the report bucket."""
+    assert row.id is not None
+    row.attempts += 1
+    row.recipient_results = dict(result.recipient_results)
+    details: dict[str, Any] = {
+        "kind": row.kind,
+        "tier": row.tier,
+        "unit_id": row.unit_id,
+        "message_id": row.message_id,
+        "attempts": row.attempts,
+        "outcome": str(result.outcome),
+        "recipient_results": row.recipient_results,
+    }
+    if result.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.PARTIAL):
+        refused = sorted(a for a, r in result.recipient_results.items() if r != "accepted")
+        row.status = OutboxStatus.SENT
+        row.sent_at = now
+        row.next_attempt_at = now
+        row.last_error = (
+            f"Một số người nhận bị từ chối / some recipients refused: {', '.join(refused)}"
+            if refused
+            else None
+        )
+        bucket, action = "sent", "sent"
+    elif result.outcome is DeliveryOutcome.TRANSIENT and row.attempts < MAX_ATTEMPTS:
+        row.next_attempt_at = now + backoff(row.attempts)
+        row.last_error = result.error
+        details["next_attempt_at"] = row.next_attempt_at.isoformat()
+        bucket, action = "retry_later", "deferred"
+    else:
+        row.status = OutboxStatus.FAILED
+        row.last_error = result.error or "unknown error"
+        if result.outcome is DeliveryOutcome.TRANSIENT:
+            tries = row.attempts
+            row.last_error += f" (đã thử {tries} lần / gave up after {tries} attempts)"
+        bucket, action = "failed", "failed"
+    session.add(row)
+    audit.record(
+        session,
+        at=now,
+        actor=ACTOR,
+        entity="outbox",
+        entity_id=row.id,
+        action=action,
+        campaign_id=row.campaign_id,
+        from_state=str(OutboxStatus.PENDING),
+        to_state=str(row.status),
+        reason=row.last_error or "",
+        details=details,
+    )
+    return bucket
+
+
+def _send_one(mailer: Mailer, row: OutboxMessage) -> DeliveryResult:
+    """Send one row; a bug tied to one row's data fails that row instead of the whole outbox."""
+    try:
+        return mailer.send(_outgoing(row))
+    except Exception as exc:  # a poison row must not block every row behind it
+        log.exception("Outbox message %s could not be built or sent", row.id)
+        error = mailer.redact(f"internal error: {type(exc).__name__}: {exc}")
+        return DeliveryResult(DeliveryOutcome.PERMANENT, {}, error)
+
+
+def count_due(session: Session, now: datetime) -> int:
+    """Pending rows whose time has come."""
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.next_attempt_at <= to_vn(now))
+    )
+    return int(session.exec(statement).one())
+
+
+def count_pending(session: Session) -> int:
+    """Every pending row, due now or later."""
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    return int(session.exec(statement).one())
+
+
+def deliver_pending(
+    now: datetime,
+    settings: Settings,
+    *,
+    batch_size: int = 200,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DeliveryReport:
+    """Send every due pending row over one SMTP connection; see the module docstring.
+
+    ``settings`` configures SMTP; the database is the configured one (``models.db``).
+    ``progress(done, total)`` is called after each row. ``limit`` caps the rows handled.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    moment = to_vn(now)
+    engine = get_engine()
+    with Session(engine) as session:
+        total = count_due(session, moment)
+    if limit is not None:
+        total = min(total, limit)
+    counts = {"sent": 0, "failed": 0, "retry_later": 0}
+    done = 0
+    if total:
+        with Mailer(settings) as mailer:
+            unreachable: DeliveryResult | None = None
+            while limit is None or done < limit:
+                size = batch_size if limit is None else min(batch_size, limit - done)
+                with Session(engine, expire_on_commit=False) as session:
+                    rows = _claim(session, moment, size)
+                    if not rows:
+                        break
+                    for row in rows:
+                        # Once the server cannot be reached, defer the rest without knocking.
+                        result = unreachable or _send_one(mailer, row)
+                        if not result.reached_server:
+                            unreachable = result
+                        counts[_apply(session, row, result, moment)] += 1
+                        session.commit()  # this row's truth, right after the server's answer
+                        done += 1
+                        if progress is not None:
+                            progress(done, max(total, done))
+            if unreachable is not None:
+                log.warning(
+                    "SMTP server unreachable; %d message(s) deferred: %s",
+                    counts["retry_later"],
+                    unreachable.error,
+                )
+    with Session(engine) as session:
+        pending_left = count_pending(session)
+    report = DeliveryReport(pending_left=pending_left, **counts)
+    log.info("Outbox delivery at %s: %s", moment.isoformat(), report)
+    return report
+
+
+def failed_messages(session: Session, campaign_id: int | None) -> list[OutboxMessage]:
+    """Messages that failed for good (oldest first), for the operator to fix and requeue."""
+    statement = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    if campaign_id is not None:
+        statement = statement.where(OutboxMessage.campaign_id == campaign_id)
+    return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
+
+
+def requeue_failed(session: Session, message_ids: Iterable[int], now: datetime, actor: str) -> int:
+    """Put failed messages back in the queue (after fixing an address or the server)."""
+    moment = to_vn(now)
+    wanted = list(message_ids)
+    if not wanted:
+        return 0
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(wanted))
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+    ).all()
+    for row in rows:
+        assert row.id is not None
+        audit.record(
+            session,
+            at=moment,
+            actor=actor,
+            entity="outbox",
+            entity_id=row.id,
+            action="requeued",
+            campaign_id=row.campaign_id,
+            from_state=str(OutboxStatus.FAILED),
+            to_state=str(OutboxStatus.PENDING),
+            reason=row.last_error or "",
+        )
+        row.status = OutboxStatus.PENDING
+        row.attempts = 0
+        row.next_attempt_at = moment
+        session.add(row)
+    return len(rows)

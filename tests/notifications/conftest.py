@@ -1,0 +1,151 @@
+"""Fixtures for the notification tests: a SQLite database of their own and real SMTP servers.
+
+No SMTP mocks: every server here is aiosmtpd on a free loopback port, answering with real
+SMTP replies (including the refusals a test asks for).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from models.clock import VN_TZ
+from models.db import engine_for, get_engine, normalise_url
+from models.settings import Settings, get_settings
+from notifications.smtp_server import MailboxServer
+
+POSTGRES_URL = os.environ.get("TONVINH_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+T0 = datetime(2019, 3, 4, 9, 0, tzinfo=VN_TZ)
+
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "campaign_name": "Hội nghị biểu dương điển hình tiên tiến năm 2018",
+    "campaign_code": "tdkt-2018",
+    "year": 2018,
+    "unit_name": "Cục Viễn thông",
+    "unit_code": "CVT",
+    "focal_name": "Nguyễn Thị Hoa",
+    "head_name": "Trần Văn Bình",
+    "department_name": "Vụ Thi đua - Khen thưởng",
+    "ministry_name": "Bộ Thông tin và Truyền thông",
+    "department_head_name": "Vụ trưởng Vụ Thi đua - Khen thưởng",
+    "deadline_text": "Thứ Sáu, ngày 08/3/2019",
+    "deadline_text_en": "Friday, 8 March 2019",
+    "working_days_left": 4,
+    "submission_url": "https://thidua.example.gov.vn/nop/tok-123?a=1&b=2",
+    "template_file_name": "tdkt-2018_CVT.xlsx",
+    "conference_text": "Thứ Sáu, ngày 29/3/2019",
+    "conference_text_en": "Friday, 29 March 2019",
+    "tier": 1,
+    "max_reminders": 6,
+    "returned_items": [{"full_name": "Trần Văn Dũng", "reason": "Chưa đủ 3 năm liên tục"}],
+    "resubmission_due_text": "Thứ Hai, ngày 18/3/2019",
+    "resubmission_due_text_en": "Monday, 18 March 2019",
+    "results": [
+        {"full_name": "Lê Văn An", "passed": True, "approved": True},
+        {"full_name": "Phạm Thu Hà", "passed": False, "approved": False},
+    ],
+    "honourees": ["Lê Văn An", "Tập thể Phòng Cấp phép"],
+    "decision_number": "123/QĐ-BTTTT",
+}
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+
+
+@pytest.fixture(params=BACKENDS)
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh database (schema from the models) configured as THE database.
+
+    SQLite always; PostgreSQL too when ``TONVINH_TEST_POSTGRES_URL`` is set (a schema of its
+    own per test), because ``enqueue`` and the delivery claim use dialect-specific SQL.
+    """
+    monkeypatch.setenv("TONVINH_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("TONVINH_SMTP_USER", raising=False)
+    monkeypatch.delenv("TONVINH_SMTP_PASSWORD", raising=False)
+    schema: str | None = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'notifications.sqlite'}"
+    else:
+        schema = f"n_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(normalise_url(POSTGRES_URL))
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    monkeypatch.setenv("TONVINH_DATABASE_URL", url)
+    _reset_caches()
+    SQLModel.metadata.create_all(get_engine())
+    yield url
+    engine_for(url).dispose()
+    _reset_caches()
+    if schema is not None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def session(db: str) -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[Callable[..., MailboxServer]]:
+    """Factory: ``smtp_server(**options)`` starts a MailboxServer; all stop at teardown."""
+    started: list[MailboxServer] = []
+
+    def start(**options: Any) -> MailboxServer:
+        folder = options.pop("mailbox_dir", tmp_path / f"mailbox{len(started)}")
+        server = MailboxServer(folder, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def sample_context() -> dict[str, Any]:
+    """Every key any template may name (a fresh copy per test)."""
+    return copy.deepcopy(SAMPLE_CONTEXT)
+
+
+@pytest.fixture
+def t0() -> datetime:
+    """A working-day morning in Hà Nội, the tests' "now"."""
+    return T0
+
+
+@pytest.fixture
+def make_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
+    """Factory: Settings pointing at a loopback SMTP port (no TLS), plus any overrides."""
+    for name in ("TONVINH_SMTP_USER", "TONVINH_SMTP_PASSWORD", "TONVINH_SMTP_TLS"):
+        monkeypatch.delenv(name, raising=False)
+
+    def build(port: int, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_tls": "none",
+            "smtp_timeout_seconds": 5.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
