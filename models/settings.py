@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     escalation_every_working_days: int = 2
     max_reminders_per_unit: int = 6
 
+    # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}.
+    rule_overrides: dict[str, float] = Field(default_factory=dict)
+
     approval_timeout_seconds: int = 7 * 24 * 3600
     outbox_batch_size: int = 200
 

@@ -1,0 +1,533 @@
+"""`tonvinh`: the operator's command line. It only triggers flows and reads state."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from flows.common import OperatorError, load_campaign
+from flows.documents.nomination_list import SubmissionRejected
+from flows.i18n import t
+from models import audit
+from models.clock import resolve, to_vn
+from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
+from models.db import session_scope
+from models.migrate import upgrade
+from models.rules.calendar import format_vn_date, vietnam_calendar
+
+app = typer.Typer(
+    help=t(
+        "tonvinh — điều hành đợt thi đua, khen thưởng: lập kế hoạch, gửi công văn, nhắc hạn, "
+        "tiếp nhận, thẩm định, Hội đồng, phê duyệt, tôn vinh.",
+        "tonvinh — run the emulation and commendation campaign: plan, call, remind, intake, "
+        "review, council, approval, honour.",
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+calendar_app = typer.Typer(help=t("Lịch ngày làm việc Việt Nam.", "Vietnamese working days."))
+units_app = typer.Typer(help=t("Danh sách đơn vị của Bộ.", "The ministry's units."))
+db_app = typer.Typer(help=t("Cơ sở dữ liệu.", "Database."))
+unit_app = typer.Typer(help=t("Hạn nộp và nhắc việc của một đơn vị.", "One unit's deadline."))
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(units_app, name="units")
+app.add_typer(db_app, name="db")
+app.add_typer(unit_app, name="unit")
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help=t("In kết quả dạng JSON.", "Print JSON."))]
+CampaignArg = Annotated[str, typer.Argument(help=t("Mã đợt thi đua.", "Campaign code."))]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help=t(
+            "Thời điểm coi là 'bây giờ' (YYYY-MM-DDTHH:MM, giờ Việt Nam).",
+            "Moment taken as 'now' (YYYY-MM-DDTHH:MM, Vietnam time).",
+        ),
+    ),
+]
+
+
+def parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            t(
+                f"'{value}' không phải ngày hợp lệ; dùng dạng YYYY-MM-DD (ví dụ 2027-02-03).",
+                f"'{value}' is not a valid date; use YYYY-MM-DD (e.g. 2027-02-03).",
+            ),
+            param_hint=field,
+        ) from None
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return resolve(None)
+    try:
+        return to_vn(datetime.fromisoformat(value))
+    except ValueError:
+        raise typer.BadParameter(
+            t(
+                f"'{value}' không phải thời điểm hợp lệ; dùng YYYY-MM-DDTHH:MM.",
+                f"'{value}' is not a valid moment; use YYYY-MM-DDTHH:MM.",
+            ),
+            param_hint="--now",
+        ) from None
+
+
+def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    """One JSON object on stdout with --json; otherwise a human rendering."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    elif isinstance(payload, list):
+        payload = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in payload]
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    elif render is not None:
+        render(payload)
+    else:
+        for key, value in payload.items():
+            console.print(f"[bold]{key}[/bold]: {value}")
+
+
+def run_operator(action: Callable[[], T]) -> T:
+    """Run a command; an error the operator can fix is printed plainly, never as a traceback."""
+    try:
+        upgrade()
+        return action()
+    except SubmissionRejected as rejected:
+        err_console.print(f"[red]{t('Tệp bị từ chối, không lưu gì:', 'File rejected:')}[/red]")
+        for error in rejected.errors:
+            err_console.print(f"  • {error}")
+        raise typer.Exit(2) from None
+    except (OperatorError, ValidationError) as problem:
+        err_console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu (create or migrate the database)."""
+    upgrade()
+    console.print(t("Cơ sở dữ liệu đã ở phiên bản mới nhất.", "Database is up to date."))
+
+
+@calendar_app.command("add-working-days")
+def add_working_days(
+    start: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    days: Annotated[int, typer.Argument(help=t("Số ngày làm việc (âm = lùi).", "Working days."))],
+    as_json: JsonOpt = False,
+) -> None:
+    """In ngày sau DATE đúng N ngày làm việc (bỏ qua cuối tuần, ngày lễ, Tết)."""
+    day = parse_date(start, "DATE")
+    calendar = vietnam_calendar(range(day.year - 1, day.year + 2 + abs(days) // 200))
+    result = calendar.add_working_days(day, days)
+    if as_json:
+        emit({"date": start, "working_days": days, "result": result.isoformat()}, True)
+    else:
+        print(result.isoformat())
+
+
+@units_app.command("import")
+def units_import(
+    path: Annotated[Path, typer.Argument(help=t("Tệp CSV (UTF-8).", "CSV file (UTF-8)."))],
+    as_json: JsonOpt = False,
+) -> None:
+    """Nhập danh sách đơn vị từ CSV; lỗi ở bất kỳ dòng nào thì không lưu gì."""
+    from flows.units import parse_units_csv, upsert_units
+
+    def action() -> dict[str, int]:
+        units = parse_units_csv(path)
+        with session_scope() as session:
+            created, updated = upsert_units(session, units)
+        return {"units": len(units), "created": created, "updated": updated}
+
+    emit(run_operator(action), as_json)
+
+
+@app.command()
+def plan(
+    code: Annotated[str, typer.Argument(help=t("Mã đợt, ví dụ tdkt-2018.", "Campaign code."))],
+    year: Annotated[int, typer.Option(help=t("Năm thi đua.", "Emulation year."))],
+    name: Annotated[str, typer.Option(help=t("Tên đợt.", "Campaign name."))],
+    conference_date: Annotated[
+        str, typer.Option(help=t("Ngày hội nghị (YYYY-MM-DD).", "Conference date."))
+    ],
+    rule_pack: Annotated[
+        str | None, typer.Option(help=t("Bộ quy định (mặc định theo ngày).", "Rule pack."))
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lập kế hoạch: tạo đợt, tính các mốc lùi từ ngày hội nghị theo ngày làm việc."""
+    from flows.plan import plan_campaign
+
+    day = parse_date(conference_date, "--conference-date")
+    moment = parse_now(now)
+    emit(
+        run_operator(
+            lambda: plan_campaign(
+                code=code,
+                year=year,
+                name=name,
+                conference_date=day,
+                rule_pack=rule_pack,
+                now=moment,
+            )
+        ),
+        as_json,
+    )
+
+
+@app.command()
+def dispatch(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Gửi công văn đề nghị kèm mẫu danh sách riêng của từng đơn vị."""
+    from flows.dispatch import dispatch_call
+
+    moment = parse_now(now)
+    emit(run_operator(lambda: dispatch_call(campaign, now=moment)), as_json)
+
+
+@app.command()
+def remind(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Nhắc các đơn vị chậm nộp theo bậc thang nhắc việc (chạy tự động theo lịch)."""
+    from flows.remind import send_reminders
+
+    moment = parse_now(now)
+    emit(run_operator(lambda: send_reminders(campaign, now=moment)), as_json)
+
+
+@app.command()
+def intake(
+    campaign: CampaignArg,
+    files: Annotated[list[Path], typer.Argument(help=t("Tệp Excel của đơn vị.", "Excel lists."))],
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tiếp nhận danh sách Excel của đơn vị; tệp có lỗi bị từ chối toàn bộ, kèm danh sách lỗi."""
+    from flows.intake import intake_submissions
+
+    moment = parse_now(now)
+    results = run_operator(
+        lambda: intake_submissions(campaign, [str(f) for f in files], now=moment)
+    )
+
+    def render(payload: list[dict[str, Any]]) -> None:
+        for result in payload:
+            colour = {"accepted": "green", "rejected": "red"}.get(result["outcome"], "yellow")
+            console.print(
+                f"[{colour}]{result['file']}[/{colour}]: {result['outcome']} "
+                f"({result['nominations']} {t('hồ sơ', 'nominations')})"
+            )
+            for error in result["errors"]:
+                console.print(f"  • {error}")
+
+    emit(results, as_json, render)
+    if any(r.outcome == "rejected" for r in results):
+        raise typer.Exit(1)
+
+
+def _pairs(values: list[str], option: str) -> list[tuple[int, str]]:
+    pairs = []
+    for value in values:
+        number, _, reason = value.partition(":")
+        if not number.strip().isdigit():
+            raise typer.BadParameter(
+                t(f"'{value}': cần dạng SỐ_HỒ_SƠ:LÝ_DO.", f"'{value}': expected ID:REASON."),
+                param_hint=option,
+            )
+        pairs.append((int(number), reason.strip()))
+    return pairs
+
+
+@app.command()
+def review(
+    campaign: CampaignArg,
+    accept: Annotated[
+        list[int] | None, typer.Option("--accept", help=t("Số hồ sơ chấp nhận.", "Accept id."))
+    ] = None,
+    return_: Annotated[
+        list[str] | None,
+        typer.Option("--return", help=t("Trả lại: SỐ:LÝ_DO.", "Return: ID:REASON.")),
+    ] = None,
+    reject: Annotated[
+        list[str] | None,
+        typer.Option("--reject", help=t("Không đủ điều kiện: SỐ:LÝ_DO.", "Reject: ID:REASON.")),
+    ] = None,
+    reviewer: Annotated[str, typer.Option(help=t("Chuyên viên.", "Officer."))] = "operator",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Thẩm định: kiểm tra tự động theo bộ quy định và ý kiến của chuyên viên."""
+    from flows.review import ReviewAction, ReviewDecision, review_nominations
+
+    decisions = [ReviewDecision(nomination_id=i, action=ReviewAction.ACCEPT) for i in accept or []]
+    for action, values, option in (
+        (ReviewAction.RETURN, return_ or [], "--return"),
+        (ReviewAction.REJECT, reject or [], "--reject"),
+    ):
+        decisions += [
+            ReviewDecision(nomination_id=i, action=action, reason=reason)
+            for i, reason in _pairs(values, option)
+        ]
+    moment = parse_now(now)
+    emit(
+        run_operator(
+            lambda: review_nominations(campaign, decisions, now=moment, reviewer=reviewer)
+        ),
+        as_json,
+    )
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    missing = [c for c in required if rows and c not in rows[0]]
+    if missing or not rows:
+        raise OperatorError(
+            t(
+                f"{path.name}: thiếu cột {', '.join(missing) or '(tệp rỗng)'}.",
+                f"{path.name}: missing columns {', '.join(missing) or '(empty file)'}.",
+            )
+        )
+    return rows
+
+
+@app.command()
+def council(
+    campaign: CampaignArg,
+    members: Annotated[
+        Path | None,
+        typer.Option(help=t("CSV thành viên: name,role,email.", "Members CSV: name,role,email.")),
+    ] = None,
+    ballots: Annotated[
+        Path | None,
+        typer.Option(
+            help=t(
+                "CSV phiếu: nomination_id,member_name,in_favour,in_writing.",
+                "Ballots CSV: nomination_id,member_name,in_favour,in_writing.",
+            )
+        ),
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hội đồng: ghi thành viên và phiếu bầu, kiểm phiếu theo ngưỡng luật định."""
+    from flows.council import BallotInput, council_tally
+
+    def action() -> dict[str, Any]:
+        member_rows = [
+            CouncilMemberCreate(
+                name=r["name"], role=CouncilRole(r.get("role") or "member"), email=r.get("email")
+            )
+            for r in (_read_csv(members, ("name", "role")) if members else [])
+        ]
+        ballot_rows = [
+            BallotInput(
+                nomination_id=int(r["nomination_id"]),
+                member_name=r["member_name"],
+                in_favour=r["in_favour"].strip().lower() in ("1", "true", "có", "yes", "x"),
+                in_writing=(r.get("in_writing") or "").strip().lower()
+                in ("1", "true", "có", "yes", "x"),
+            )
+            for r in (
+                _read_csv(ballots, ("nomination_id", "member_name", "in_favour")) if ballots else []
+            )
+        ]
+        return council_tally(campaign, member_rows, ballot_rows, now=parse_now(now))
+
+    emit(run_operator(action), as_json)
+
+
+@app.command()
+def approve(
+    campaign: CampaignArg,
+    approver: Annotated[str, typer.Option(help=t("Người phê duyệt.", "Approver's name."))],
+    decision: Annotated[
+        ApprovalDecision, typer.Option(help=t("Quyết định.", "Decision."))
+    ] = ApprovalDecision.APPROVE,
+    exclude: Annotated[
+        list[int] | None, typer.Option(help=t("Số hồ sơ loại ra.", "Exclude id."))
+    ] = None,
+    comment: Annotated[str, typer.Option(help=t("Ý kiến.", "Comment."))] = "",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Phê duyệt danh sách (cùng biểu mẫu tạm dừng như trên giao diện Prefect)."""
+    from flows.approve import ApprovalForm, approve_with
+
+    form = ApprovalForm(
+        decision=decision, approver=approver, exclude_nomination_ids=exclude or [], comment=comment
+    )
+    moment = parse_now(now)
+    emit(run_operator(lambda: approve_with(campaign, form, now=moment)), as_json)
+
+
+@app.command()
+def honour(
+    campaign: CampaignArg,
+    signer: Annotated[str, typer.Option(help=t("Người ký quyết định.", "Signer."))] = "Phan Tâm",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tôn vinh: dự thảo quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời."""
+    from flows.honour import honour_campaign
+
+    moment = parse_now(now)
+    emit(run_operator(lambda: honour_campaign(campaign, signer_name=signer, now=moment)), as_json)
+
+
+@app.command()
+def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Tiến độ từng đơn vị: đã nộp, quá hạn, bị trả lại, số lần đã nhắc."""
+    from flows.monitor import STANDING_VI
+    from flows.status import campaign_status
+
+    moment = parse_now(now)
+
+    def action() -> Any:
+        with session_scope() as session:
+            return campaign_status(session, campaign, moment)
+
+    def render(payload: dict[str, Any]) -> None:
+        table = Table(title=f"{payload['name']} — {payload['stage']}")
+        for column in ("Mã", "Đơn vị", "Tình trạng", "Hạn nộp", "Còn (ngày LV)", "Hồ sơ", "Nhắc"):
+            table.add_column(column)
+        for row in payload["rows"]:
+            table.add_row(
+                row["unit_code"],
+                row["unit_name"],
+                STANDING_VI[row["standing"]],
+                format_vn_date(date.fromisoformat(row["deadline"])),
+                str(row["working_days_left"]),
+                str(row["nominations"]),
+                str(row["reminders_sent"]),
+            )
+        console.print(table)
+        console.print(
+            t(
+                f"Đã nộp {payload['submitted']}/{payload['units']}, quá hạn {payload['overdue']}, "
+                f"{payload['nominations']} hồ sơ.",
+                f"Submitted {payload['submitted']}/{payload['units']}, overdue "
+                f"{payload['overdue']}, {payload['nominations']} nominations.",
+            )
+        )
+
+    emit(run_operator(action), as_json, render)
+
+
+@unit_app.command("extend")
+def unit_extend(
+    campaign: CampaignArg,
+    unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
+    deadline: Annotated[str, typer.Argument(help=t("Hạn mới YYYY-MM-DD.", "New deadline."))],
+    reason: Annotated[str, typer.Option(help=t("Lý do.", "Reason."))] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Gia hạn nộp cho một đơn vị; bậc thang nhắc việc tính lại theo hạn mới."""
+    new_deadline = parse_date(deadline, "DEADLINE")
+    emit(run_operator(lambda: _update_part(campaign, unit, reason, deadline=new_deadline)), as_json)
+
+
+@unit_app.command("pause")
+def unit_pause(
+    campaign: CampaignArg,
+    unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
+    reason: Annotated[str, typer.Option(help=t("Lý do.", "Reason."))] = "",
+    resume: Annotated[
+        bool, typer.Option("--resume", help=t("Nhắc lại như cũ.", "Resume reminders."))
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tạm dừng (hoặc --resume: tiếp tục) nhắc việc cho một đơn vị."""
+    emit(run_operator(lambda: _update_part(campaign, unit, reason, paused=not resume)), as_json)
+
+
+def _update_part(
+    campaign_code: str,
+    unit_code: str,
+    reason: str,
+    deadline: date | None = None,
+    paused: bool | None = None,
+) -> dict[str, Any]:
+    from sqlmodel import select
+
+    from models.campaign import CampaignUnit
+    from models.unit import Unit
+
+    moment = resolve(None)
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        row = session.exec(
+            select(CampaignUnit, Unit)
+            .join(Unit, Unit.id == CampaignUnit.unit_id)  # type: ignore[arg-type]
+            .where(CampaignUnit.campaign_id == campaign.id, Unit.code == unit_code)
+        ).first()
+        if row is None:
+            raise OperatorError(
+                t(
+                    f"Đơn vị '{unit_code}' không có trong đợt {campaign_code}.",
+                    f"Unit '{unit_code}' is not in campaign {campaign_code}.",
+                )
+            )
+        part, _unit = row
+        assert part.id is not None
+        if deadline is not None:
+            audit.record(
+                session,
+                at=moment,
+                actor="operator",
+                entity="campaign_unit",
+                entity_id=part.id,
+                campaign_id=campaign.id,
+                action="deadline_extended",
+                from_state=part.deadline.isoformat(),
+                to_state=deadline.isoformat(),
+                reason=reason,
+            )
+            part.deadline = deadline
+        if paused is not None:
+            audit.record(
+                session,
+                at=moment,
+                actor="operator",
+                entity="campaign_unit",
+                entity_id=part.id,
+                campaign_id=campaign.id,
+                action="reminders_paused" if paused else "reminders_resumed",
+                reason=reason,
+            )
+            part.reminders_paused = paused
+        session.add(part)
+        return {
+            "unit": unit_code,
+            "deadline": part.deadline.isoformat(),
+            "reminders_paused": part.reminders_paused,
+        }
+
+
+@app.command()
+def demo(
+    as_json: JsonOpt = False,
+    units: Annotated[int, typer.Option(help=t("Số đơn vị mô phỏng.", "Units."))] = 40,
+) -> None:
+    """Chạy trọn một đợt mẫu (~40 đơn vị) trên đồng hồ nén, máy chủ thư nội bộ, SQLite."""
+    from flows.demo import run_demo
+
+    summary = run_demo(units=units, show_progress=not as_json)
+    emit(summary, as_json)

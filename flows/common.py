@@ -1,0 +1,111 @@
+"""Pieces every stage shares: finding a campaign, its calendar, delivering mail, artifacts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from notifications.outbox import deliver_pending
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+from sqlmodel import Session, select
+
+from models import audit
+from models.campaign import Campaign, CampaignBase, CampaignStage, CampaignUnit, HolidayOverride
+from models.rules.calendar import WorkCalendar, vietnam_calendar
+from models.rules.ladder import LadderConfig
+from models.settings import Settings, get_settings
+from models.unit import Unit
+
+
+class OperatorError(Exception):
+    """A problem the operator can fix; the message is Vietnamese first, then English."""
+
+
+def load_campaign(session: Session, code: str) -> Campaign:
+    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    if campaign is None:
+        raise OperatorError(
+            f"Không tìm thấy đợt thi đua mã '{code}'. (Campaign '{code}' not found.)"
+        )
+    return campaign
+
+
+def calendar_for(session: Session, campaign: CampaignBase) -> WorkCalendar:
+    """The working-day calendar for a campaign's span, with the operator's overrides applied."""
+    years = range(campaign.year, campaign.conference_date.year + 2)
+    overrides = [
+        (o.day, o.is_working_day, o.name) for o in session.exec(select(HolidayOverride)).all()
+    ]
+    return vietnam_calendar(years, overrides)
+
+
+def ladder_config(settings: Settings) -> LadderConfig:
+    return LadderConfig(
+        offsets=tuple(settings.reminder_offsets),
+        escalate_every=settings.escalation_every_working_days,
+        max_reminders=settings.max_reminders_per_unit,
+    )
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect artifact keys allow only lowercase letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+
+
+@task(
+    name="deliver-outbox",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[10, 60],
+)
+def deliver_outbox(now: datetime) -> dict[str, Any]:
+    """Send every pending email over one SMTP connection.
+
+    Each message's result commits as soon as the server answers, so a retry of this task (or a
+    crash) repeats at most the message that was in flight; transient failures stay pending with
+    a backoff and are picked up by the next run.
+    """
+    report = deliver_pending(now, get_settings(), batch_size=get_settings().outbox_batch_size)
+    return asdict(report)
+
+
+def campaign_parts(session: Session, campaign_id: int) -> list[tuple[CampaignUnit, Unit]]:
+    """Every unit's part in a campaign with the unit itself, in one query, ordered by unit code."""
+    statement = (
+        select(CampaignUnit, Unit)
+        .join(Unit, Unit.id == CampaignUnit.unit_id)  # type: ignore[arg-type]
+        .where(CampaignUnit.campaign_id == campaign_id)
+        .order_by(Unit.code)
+    )
+    return [(part, unit) for part, unit in session.exec(statement).all()]
+
+
+def set_stage(
+    session: Session, campaign: Campaign, stage: CampaignStage, now: datetime, actor: str
+) -> None:
+    """Move the campaign to a stage (audited) and tell any automation listening for it."""
+    if campaign.stage == stage:
+        return
+    assert campaign.id is not None
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        entity="campaign",
+        entity_id=campaign.id,
+        campaign_id=campaign.id,
+        action="stage",
+        from_state=campaign.stage,
+        to_state=stage,
+    )
+    campaign.stage = stage
+    session.add(campaign)
+    emit_event(
+        event="tonvinh.campaign.stage",
+        resource={"prefect.resource.id": f"tonvinh.campaign.{campaign.code}"},
+        payload={"stage": str(stage)},
+    )

@@ -1,0 +1,305 @@
+"""Stage 6 - council: members, ballots (absentees vote in writing), and the statutory tally."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+from sqlmodel import Session, col, delete, select
+
+from flows.awards import campaign_pack
+from flows.common import (
+    OperatorError,
+    artifact_key,
+    calendar_for,
+    campaign_parts,
+    deliver_outbox,
+    load_campaign,
+    set_stage,
+)
+from flows.mail import enqueue_unit_email
+from flows.monitor import publish_campaign_artifacts
+from models import audit
+from models.campaign import Campaign, CampaignStage
+from models.clock import resolve
+from models.council import Ballot, CouncilMember, CouncilMemberCreate, CouncilResult, CouncilRole
+from models.db import session_scope
+from models.nomination import Nomination, NominationStatus
+from models.rules.ladder import Audience
+from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
+from models.settings import get_settings
+
+TIE_BREAK_WOMEN_SHARE = 0.7  # collectives with at least 70% women are preferred in a tie [C]
+
+
+class BallotInput(BaseModel):
+    """One member's vote on one nomination, as the council secretary records it."""
+
+    nomination_id: int
+    member_name: str
+    in_favour: bool
+    in_writing: bool = False
+
+
+def _members(session: Session, campaign_id: int) -> dict[str, CouncilMember]:
+    return {
+        m.name: m
+        for m in session.exec(
+            select(CouncilMember).where(CouncilMember.campaign_id == campaign_id)
+        ).all()
+    }
+
+
+@task(name="register-council", cache_policy=NO_CACHE)
+def register_council(
+    campaign_code: str, members: list[CouncilMemberCreate], now: datetime, actor: str
+) -> int:
+    """Record the council's membership (idempotent by name); exactly one chair."""
+    if members and sum(1 for m in members if m.role is CouncilRole.CHAIR) != 1:
+        raise OperatorError("Hội đồng phải có đúng một Chủ tịch. (Exactly one chair required.)")
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        assert campaign.id is not None
+        known = _members(session, campaign.id)
+        added = 0
+        for member in members:
+            if member.name in known:
+                continue
+            row = CouncilMember.model_validate(member, update={"campaign_id": campaign.id})
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                entity="council_member",
+                entity_id=row.id,
+                campaign_id=campaign.id,
+                action="appointed",
+                to_state=member.role,
+            )
+            added += 1
+        return added
+
+
+@task(name="record-ballots", cache_policy=NO_CACHE)
+def record_ballots(
+    campaign_code: str, ballots: list[BallotInput], now: datetime, actor: str
+) -> int:
+    """Store votes; a member's later vote on the same dossier replaces the earlier one."""
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        assert campaign.id is not None
+        members = _members(session, campaign.id)
+        eligible = set(
+            session.exec(
+                select(Nomination.id).where(
+                    Nomination.campaign_id == campaign.id,
+                    Nomination.status == NominationStatus.ELIGIBLE,
+                )
+            ).all()
+        )
+        problems = []
+        for index, ballot in enumerate(ballots, start=1):
+            if ballot.member_name not in members:
+                problems.append(
+                    f"Phiếu {index}: '{ballot.member_name}' không phải thành viên Hội đồng "
+                    f"(not a council member)"
+                )
+            if ballot.nomination_id not in eligible:
+                problems.append(
+                    f"Phiếu {index}: hồ sơ số {ballot.nomination_id} không ở trạng thái đủ điều "
+                    f"kiện (nomination not eligible for the council)"
+                )
+        if problems:
+            raise OperatorError("\n".join(problems))
+        for ballot in ballots:
+            member_id = members[ballot.member_name].id
+            assert member_id is not None
+            session.exec(
+                delete(Ballot).where(
+                    col(Ballot.nomination_id) == ballot.nomination_id,
+                    col(Ballot.member_id) == member_id,
+                )
+            )
+            session.add(
+                Ballot(
+                    campaign_id=campaign.id,
+                    nomination_id=ballot.nomination_id,
+                    member_id=member_id,
+                    in_favour=ballot.in_favour,
+                    in_writing=ballot.in_writing,
+                    recorded_at=now,
+                )
+            )
+        return len(ballots)
+
+
+def _tally(session: Session, campaign: Campaign) -> tuple[TallyOutcome, dict[int, Nomination]]:
+    assert campaign.id is not None
+    pack = campaign_pack(campaign)
+    members = list(_members(session, campaign.id).values())
+    candidates = {
+        n.id: n
+        for n in session.exec(
+            select(Nomination).where(
+                Nomination.campaign_id == campaign.id,
+                Nomination.status == NominationStatus.ELIGIBLE,
+            )
+        ).all()
+        if n.id is not None
+    }
+    votes = [
+        Vote(b.nomination_id, b.member_id, b.in_favour, b.in_writing)
+        for b in session.exec(select(Ballot).where(Ballot.campaign_id == campaign.id)).all()
+        if b.nomination_id in candidates
+    ]
+    outcome = tally_council(
+        [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
+        votes,
+        [
+            Candidate(
+                nomination_id=n_id,
+                award_code=award,
+                threshold=pack.awards[award].council_threshold,
+                tie_break_preferred=n.gender == "Nữ"
+                or (n.women_share or 0) >= TIE_BREAK_WOMEN_SHARE,
+            )
+            for n_id, n in candidates.items()
+            for award in [n.proposed_title or n.proposed_form or ""]
+        ],
+        campaign.quotas,
+        quorum=pack.quorum,
+    )
+    return outcome, candidates
+
+
+@task(name="tally-council", cache_policy=NO_CACHE)
+def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str, Any]:
+    """Count the votes by the rule pack's thresholds and write each result with its figures."""
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        assert campaign.id is not None
+        set_stage(session, campaign, CampaignStage.COUNCIL, now, actor)
+        outcome, candidates = _tally(session, campaign)
+        summary: dict[str, Any] = {
+            "quorum_met": outcome.quorum_met,
+            "members_total": outcome.members_total,
+            "members_voting": outcome.members_voting,
+            "passed": 0,
+            "not_passed": 0,
+            "unresolved_ties": outcome.unresolved_ties,
+        }
+        if not outcome.quorum_met:
+            return summary
+        session.exec(delete(CouncilResult).where(col(CouncilResult.campaign_id) == campaign.id))
+        for result in outcome.results:
+            session.add(
+                CouncilResult(
+                    campaign_id=campaign.id,
+                    nomination_id=result.nomination_id,
+                    votes_in_favour=result.votes_in_favour,
+                    members_total=result.members_total,
+                    threshold=result.threshold,
+                    above_threshold=result.above_threshold,
+                    selected=result.selected,
+                    rank=result.rank,
+                    note=result.note,
+                )
+            )
+            if result.nomination_id in outcome.unresolved_ties:
+                continue  # stays eligible until the chair decides
+            nomination = candidates[result.nomination_id]
+            target = NominationStatus.PASSED if result.selected else NominationStatus.NOT_PASSED
+            summary["passed" if result.selected else "not_passed"] += 1
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                entity="nomination",
+                entity_id=result.nomination_id,
+                campaign_id=campaign.id,
+                action="council_tally",
+                from_state=nomination.status,
+                to_state=target,
+                reason=result.note,
+                details={
+                    "votes_in_favour": result.votes_in_favour,
+                    "members_total": result.members_total,
+                    "threshold": result.threshold,
+                },
+            )
+            nomination.status = target
+            nomination.updated_at = now
+            session.add(nomination)
+        create_table_artifact(
+            key=artifact_key(campaign.code, "council"),
+            table=[
+                {
+                    "Hồ sơ": candidates[r.nomination_id].full_name,
+                    "Danh hiệu/Hình thức": r.award_code,
+                    "Phiếu đồng ý": f"{r.votes_in_favour}/{r.members_total}",
+                    "Ngưỡng": f"{r.threshold:.0%}",
+                    "Kết quả": "Đạt" if r.selected else "Không đạt",
+                    "Ghi chú": r.note,
+                }
+                for r in outcome.results
+            ],
+            description="Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
+        )
+        if not outcome.unresolved_ties:
+            _notify_units(session, campaign, candidates, now)
+            set_stage(session, campaign, CampaignStage.APPROVAL, now, actor)
+        return summary
+
+
+def _notify_units(
+    session: Session, campaign: Campaign, candidates: dict[int, Nomination], now: datetime
+) -> None:
+    assert campaign.id is not None
+    calendar = calendar_for(session, campaign)
+    for part, unit in campaign_parts(session, campaign.id):
+        mine = [n for n in candidates.values() if n.unit_id == unit.id]
+        if not mine:
+            continue
+        enqueue_unit_email(
+            session,
+            kind="council_result",
+            tier=0,
+            audience=Audience.FOCAL,
+            campaign=campaign,
+            unit=unit,
+            part=part,
+            calendar=calendar,
+            now=now,
+            settings=get_settings(),
+            extra={
+                "results": [
+                    {"full_name": n.full_name, "passed": n.status is NominationStatus.PASSED}
+                    for n in mine
+                ]
+            },
+        )
+
+
+@flow(name="council-tally", log_prints=True)
+def council_tally(
+    campaign_code: str,
+    members: list[CouncilMemberCreate] | None = None,
+    ballots: list[BallotInput] | None = None,
+    now: datetime | None = None,
+    actor: str = "operator",
+) -> dict[str, Any]:
+    """Record the council and its ballots, tally by the statutory thresholds, notify the units."""
+    moment = resolve(now)
+    register_council(campaign_code, members or [], moment, actor)
+    record_ballots(campaign_code, ballots or [], moment, actor)
+    summary = tally_and_record(campaign_code, moment, actor)
+    delivery = deliver_outbox(moment)
+    publish_campaign_artifacts(campaign_code, moment)
+    return {"campaign": campaign_code, **summary, **delivery}

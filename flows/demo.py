@@ -1,0 +1,375 @@
+"""`tonvinh demo`: one whole campaign for a sample ministry on a compressed clock.
+
+Simulated units behave as real ones do: most submit on time, some late, some are returned and
+resubmit, one sends a malformed list first, one never answers and is escalated. Every email
+goes through a real local SMTP server into a Maildir; every stage is a real Prefect flow run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import time as clock_time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+from sqlmodel import col, func, select
+
+from flows.approve import ApprovalForm, approve_with
+from flows.awards import award_choices
+from flows.common import calendar_for, ladder_config, load_campaign
+from flows.council import BallotInput, council_tally
+from flows.dispatch import dispatch_call
+from flows.documents.nomination_list import ListHeader, write_filled_list
+from flows.honour import honour_campaign
+from flows.intake import intake_submissions
+from flows.plan import plan_campaign
+from flows.remind import send_reminders
+from flows.review import review_nominations
+from flows.status import ESCALATION_KINDS, REMINDER_KINDS
+from flows.units import parse_units_csv, upsert_units
+from models.audit import AuditEvent
+from models.campaign import Campaign, CampaignUnit
+from models.clock import VN_TZ
+from models.council import CouncilMemberCreate, CouncilRole
+from models.db import engine_for, session_scope
+from models.migrate import upgrade
+from models.nomination import (
+    InitiativeLevel,
+    Nomination,
+    NominationCreate,
+    NominationStatus,
+    NomineeKind,
+)
+from models.outbox import OutboxMessage, OutboxStatus
+from models.rules.ladder import plan_ladder
+from models.settings import get_settings
+from notifications.smtp_server import MailboxServer, read_mailbox
+
+SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
+CAMPAIGN_CODE = "tdkt-2018"
+CONFERENCE = date(2019, 3, 29)
+APPROVER = "Phan Tâm (Thứ trưởng, Trưởng Ban tổ chức)"
+REVIEWER = "Chuyên viên Vụ Thi đua - Khen thưởng"
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+MIDDLE = {"Nam": ["Văn", "Đức", "Minh", "Quang", "Hữu"], "Nữ": ["Thị", "Thu", "Ngọc", "Hồng"]}
+GIVEN = {
+    "Nam": ["Hùng", "Dũng", "Tuấn", "Long", "Sơn", "Thắng", "Cường", "Hải", "Phong", "Tiến"],
+    "Nữ": ["Lan", "Hương", "Mai", "Hà", "Linh", "Trang", "Thảo", "Nga", "Yến", "Phương"],
+}
+POSITIONS = ["Chuyên viên", "Chuyên viên chính", "Phó Trưởng phòng", "Trưởng phòng", "Kỹ sư"]
+ACHIEVEMENTS = [
+    "Hoàn thành xuất sắc nhiệm vụ năm 2018; chủ trì xây dựng đề án chuyển đổi số của đơn vị.",
+    "Có sáng kiến cải tiến quy trình tiếp nhận hồ sơ trực tuyến, rút ngắn 30% thời gian xử lý.",
+    "Tham gia soạn thảo văn bản quy phạm pháp luật về bưu chính, viễn thông ban hành đúng hạn.",
+]
+
+
+@dataclass
+class Behaviour:
+    kind: str  # on_time | late | returned | malformed | never
+    submit_on: date | None
+    rows: list[NominationCreate] = field(default_factory=list)
+
+
+def _person(rnd: random.Random, gender: str) -> str:
+    return f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE[gender])} {rnd.choice(GIVEN[gender])}"
+
+
+def _rows(rnd: random.Random, unit_name: str, defective: bool) -> list[NominationCreate]:
+    """A unit's nominations: a few individuals (mostly CSTĐCS, some cấp Bộ) and a collective."""
+    rows: list[NominationCreate] = []
+    for index in range(rnd.randint(1, 3)):
+        gender = rnd.choice(["Nam", "Nữ"])
+        ministry_level = index == 0 and rnd.random() < 0.35
+        rows.append(
+            NominationCreate(
+                row_number=4 + index,
+                kind=NomineeKind.INDIVIDUAL,
+                full_name=_person(rnd, gender),
+                gender=gender,
+                birth_date=date(rnd.randint(1965, 1992), rnd.randint(1, 12), rnd.randint(1, 28)),
+                position=rnd.choice(POSITIONS),
+                department="Phòng Tổng hợp",
+                workplace=unit_name,
+                category="Công chức",
+                proposed_title="CSTD_BO" if ministry_level else "CSTDCS",
+                achievement_summary=rnd.choice(ACHIEVEMENTS),
+                # A returned unit's first list claims cấp Bộ with too few years as CSTĐCS.
+                consecutive_base_years=(2 if defective and index == 0 else 3)
+                if ministry_level or (defective and index == 0)
+                else 1,
+                initiative_level=InitiativeLevel.MINISTRY
+                if ministry_level
+                else InitiativeLevel.BASE,
+                excellent_completion=True,
+            )
+        )
+        if defective and index == 0:
+            rows[-1] = rows[-1].model_copy(update={"proposed_title": "CSTD_BO"})
+    if rnd.random() < 0.5:
+        rows.append(
+            NominationCreate(
+                row_number=4,
+                kind=NomineeKind.COLLECTIVE,
+                full_name=f"Phòng Tổng hợp, {unit_name}",
+                category="Phòng",
+                proposed_title="TTLDXS",
+                achievement_summary="Tập thể hoàn thành xuất sắc nhiệm vụ năm 2018.",
+                women_share=rnd.choice([0.45, 0.72]),
+            )
+        )
+    return rows
+
+
+def _fix(rows: list[NominationCreate]) -> list[NominationCreate]:
+    """What a returned unit does: corrects the claim the reviewer returned."""
+    return [
+        r.model_copy(update={"consecutive_base_years": 3}) if r.proposed_title == "CSTD_BO" else r
+        for r in rows
+    ]
+
+
+def _configure(var_dir: Path, smtp_port: int) -> None:
+    """The demo owns var/demo: SQLite there, mail to the embedded server; nothing else touched."""
+    os.environ.update(
+        {
+            "TONVINH_VAR_DIR": str(var_dir),
+            "TONVINH_DATABASE_URL": "",
+            "TONVINH_SMTP_HOST": "127.0.0.1",
+            "TONVINH_SMTP_PORT": str(smtp_port),
+            "TONVINH_SMTP_TLS": "none",
+            "TONVINH_SMTP_USER": "",
+        }
+    )
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+
+
+def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> dict[str, Any]:
+    started = time.perf_counter()
+    logging.getLogger("prefect").setLevel(logging.WARNING)
+    var_dir = (Path(get_settings().var_dir) / "demo").resolve()
+    shutil.rmtree(var_dir, ignore_errors=True)
+    (var_dir / "inbox").mkdir(parents=True)
+    with MailboxServer(var_dir / "mailbox") as server:
+        _configure(var_dir, server.port)
+        upgrade()
+        summary = _simulate(var_dir, units, seed, show_progress)
+        summary["mailbox_messages"] = len(read_mailbox(var_dir / "mailbox"))
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, clock_time(hour, minute), tzinfo=VN_TZ)
+
+
+def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    all_units = parse_units_csv(SAMPLE_UNITS)[:unit_count]
+    with session_scope() as session:
+        upsert_units(session, all_units)
+    plan_campaign(
+        code=CAMPAIGN_CODE,
+        year=2018,
+        name="Biểu dương, tôn vinh điển hình tiên tiến ngành TT&TT năm 2018",
+        conference_date=CONFERENCE,
+        rule_pack="nd91-2017",
+        now=_at(date(2019, 1, 21), 9),
+    )
+    with session_scope() as session:
+        campaign = load_campaign(session, CAMPAIGN_CODE)
+        calendar = calendar_for(session, campaign)
+        choices = award_choices(campaign)
+        plan: Campaign = campaign
+    deadline = plan.submission_due
+    wd = calendar.add_working_days
+
+    # Who does what, decided up front so the run is reproducible.
+    codes = [u.code for u in all_units]
+    order = codes[:]
+    rnd.shuffle(order)
+    never, malformed = order[0], order[1]
+    returned = set(order[2:6])
+    late = set(order[6:12])
+    behaviours: dict[str, Behaviour] = {}
+    names = {u.code: u.name for u in all_units}
+    for code in codes:
+        if code == never:
+            behaviours[code] = Behaviour("never", None)
+        elif code in late:
+            behaviours[code] = Behaviour("late", wd(deadline, rnd.randint(1, 4)))
+        elif code == malformed:
+            behaviours[code] = Behaviour("malformed", wd(deadline, -3))
+        else:
+            kind = "returned" if code in returned else "on_time"
+            behaviours[code] = Behaviour(kind, wd(deadline, -rnd.choice([0, 1, 3, 6])))
+        behaviours[code].rows = _rows(rnd, names[code], defective=code in returned)
+
+    review_rounds = [wd(deadline, 1), wd(deadline, 5), plan.review_due]
+    reminder_days = [s.day for s in plan_ladder(deadline, calendar, ladder_config(get_settings()))]
+    arrivals: dict[date, list[str]] = defaultdict(list)
+    for code, behaviour in behaviours.items():
+        if behaviour.submit_on is None:
+            continue
+        arrivals[behaviour.submit_on].append(code)
+        if behaviour.kind == "malformed":
+            arrivals[wd(behaviour.submit_on, 1)].append(code)
+        if behaviour.kind == "returned":
+            arrivals[wd(review_rounds[0], 2)].append(code)
+
+    days = sorted({plan.dispatch_on, *reminder_days, *arrivals, *review_rounds, plan.council_on})
+    steps: list[tuple[str, Callable[[], object]]] = []
+    attempts: dict[str, int] = defaultdict(int)
+
+    def header(code: str) -> ListHeader:
+        return ListHeader(CAMPAIGN_CODE, plan.name, code, names[code], deadline)
+
+    def arrive(day: date) -> None:
+        paths = []
+        for code in arrivals[day]:
+            behaviour = behaviours[code]
+            attempts[code] += 1
+            rows = behaviour.rows
+            if behaviour.kind == "returned" and attempts[code] > 1:
+                rows = _fix(rows)
+            path = var_dir / "inbox" / f"{code}_lan{attempts[code]}.xlsx"
+            write_filled_list(path, header(code), choices, rows)
+            if behaviour.kind == "malformed" and attempts[code] == 1:
+                _spoil(path)
+            paths.append(str(path))
+        intake_submissions(CAMPAIGN_CODE, paths, now=_at(day, 16))
+
+    for day in days:
+        if day == plan.dispatch_on:
+            steps.append(("Gửi công văn", partial(dispatch_call, CAMPAIGN_CODE, now=_at(day, 8))))
+        if day in reminder_days:
+            steps.append(("Nhắc hạn", partial(send_reminders, CAMPAIGN_CODE, now=_at(day, 8))))
+        if day in arrivals:
+            steps.append(("Tiếp nhận", partial(arrive, day)))
+        if day in review_rounds:
+            review = partial(review_nominations, CAMPAIGN_CODE, now=_at(day, 17), reviewer=REVIEWER)
+            steps.append(("Thẩm định", review))
+        if day == plan.council_on:
+            steps.append(("Hội đồng", partial(_council, day, rnd)))
+    approval = ApprovalForm(approver=APPROVER, comment="Đồng ý trình khen thưởng.")
+    steps.append(
+        (
+            "Phê duyệt",
+            partial(approve_with, CAMPAIGN_CODE, approval, now=_at(plan.approval_due, 10)),
+        )
+    )
+    honour_result: dict[str, Any] = {}
+
+    def honour() -> None:
+        honour_result.update(honour_campaign(CAMPAIGN_CODE, now=_at(wd(plan.approval_due, 1), 9)))
+
+    steps.append(("Tôn vinh", honour))
+    with Progress(disable=not show_progress, transient=False) as progress:
+        bar = progress.add_task("Đợt thi đua mẫu", total=len(steps))
+        for label, step in steps:
+            progress.update(bar, description=label)
+            step()
+            progress.advance(bar)
+    return _summary(var_dir, honour_result)
+
+
+def _spoil(path: Path) -> None:
+    """What a hurried unit does in Excel: types a date as text and invents a title."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book["Cá nhân"]
+    sheet.cell(row=4, column=4).value = "12/05/1980"
+    sheet.cell(row=4, column=11).value = "Chiến sĩ thi đua xuất sắc"
+    book.save(path)
+
+
+def _council(day: date, rnd: random.Random) -> object:
+    """Fifteen members; two are away and vote in writing; most dossiers pass comfortably."""
+    members = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
+        CouncilMemberCreate(name=f"Thành viên {i:02d}") for i in range(2, 16)
+    ]
+    with session_scope() as session:
+        campaign = load_campaign(session, CAMPAIGN_CODE)
+        eligible = session.exec(
+            select(Nomination.id).where(
+                Nomination.campaign_id == campaign.id,
+                Nomination.status == NominationStatus.ELIGIBLE,
+            )
+        ).all()
+    ballots = []
+    for nomination_id in eligible:
+        assert nomination_id is not None
+        against = rnd.choice([0, 0, 0, 1, 2, 3])
+        for index, member in enumerate(members):
+            ballots.append(
+                BallotInput(
+                    nomination_id=nomination_id,
+                    member_name=member.name,
+                    in_favour=index >= against,
+                    in_writing=index in (13, 14),
+                )
+            )
+    return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
+
+
+def _summary(var_dir: Path, honour_result: dict[str, Any]) -> dict[str, Any]:
+    with session_scope() as session:
+        campaign = load_campaign(session, CAMPAIGN_CODE)
+
+        def count(statement: Any) -> int:
+            return int(session.exec(statement).one())
+
+        sent = select(func.count()).where(
+            OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == OutboxStatus.SENT
+        )
+        return {
+            "campaign": campaign.code,
+            "stage": str(campaign.stage),
+            "units": count(select(func.count()).where(CampaignUnit.campaign_id == campaign.id)),
+            "nominations": count(
+                select(func.count()).where(
+                    Nomination.campaign_id == campaign.id,
+                    Nomination.status != NominationStatus.WITHDRAWN,
+                )
+            ),
+            "emails_sent": count(sent),
+            "reminders_sent": count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[:2]))),
+            "escalations": count(sent.where(col(OutboxMessage.kind).in_(ESCALATION_KINDS))),
+            "returned": count(
+                select(func.count(func.distinct(AuditEvent.entity_id))).where(
+                    AuditEvent.campaign_id == campaign.id,
+                    AuditEvent.entity == "nomination",
+                    AuditEvent.to_state == NominationStatus.RETURNED,
+                )
+            ),
+            "approved": count(
+                select(func.count()).where(
+                    AuditEvent.campaign_id == campaign.id,
+                    AuditEvent.entity == "nomination",
+                    AuditEvent.action == "approval",
+                    AuditEvent.to_state == NominationStatus.APPROVED,
+                )
+            ),
+            "honourees": honour_result.get("honourees", 0),
+            "budget_vnd": honour_result.get("budget_total", 0),
+            "outputs": {
+                "mailbox": str(var_dir / "mailbox"),
+                "decision_docx": honour_result.get("decision_docx"),
+                "honourees_xlsx": honour_result.get("honourees_xlsx"),
+                "database": str(var_dir / "tonvinh.sqlite"),
+                "inbox": str(var_dir / "inbox"),
+            },
+        }

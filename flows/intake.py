@@ -1,0 +1,295 @@
+"""Stage 4 - intake: a unit's Excel list, checked whole, saved all-or-nothing with its audit."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from flows.awards import award_choices
+from flows.common import OperatorError, artifact_key, load_campaign
+from flows.documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
+from flows.monitor import publish_campaign_artifacts
+from models import audit
+from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
+from models.clock import resolve
+from models.db import session_scope
+from models.nomination import Nomination, NominationCreate, NominationStatus, Submission
+from models.unit import Unit
+
+# A unit may revise its list until the council meets; after that the list is frozen.
+OPEN_STAGES = (CampaignStage.CALLING, CampaignStage.REVIEW)
+# Statuses a new list may overwrite (anything the council has not yet seen).
+REVISABLE = (
+    NominationStatus.SUBMITTED,
+    NominationStatus.ELIGIBLE,
+    NominationStatus.INELIGIBLE,
+    NominationStatus.RETURNED,
+)
+
+
+class IntakeResult(BaseModel):
+    file: str
+    unit: str | None
+    outcome: str  # accepted | rejected | unchanged
+    nominations: int = 0
+    created: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    errors: list[str] = []
+
+
+def nominee_key(row: NominationCreate) -> str:
+    """Who the nominee is, independent of spelling form and case: a resubmitted row matches."""
+    name = " ".join(unicodedata.normalize("NFC", row.full_name).casefold().split())
+    born = row.birth_date.isoformat() if row.birth_date else ""
+    return f"{row.kind}|{name}|{born}"
+
+
+def _store(
+    session: Session,
+    campaign: Campaign,
+    unit: Unit,
+    part: CampaignUnit,
+    parsed: ParsedList,
+    file_name: str,
+    now: datetime,
+    actor: str,
+) -> IntakeResult:
+    assert campaign.id is not None and unit.id is not None and part.id is not None
+    submission = Submission(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        file_name=file_name,
+        sha256=parsed.sha256,
+        received_at=now,
+        row_count=len(parsed.nominations),
+        submitted_by=actor,
+    )
+    session.add(submission)
+    session.flush()
+    assert submission.id is not None
+    existing = {
+        n.nominee_key: n
+        for n in session.exec(
+            select(Nomination).where(
+                Nomination.campaign_id == campaign.id,
+                Nomination.unit_id == unit.id,
+                Nomination.status != NominationStatus.WITHDRAWN,
+            )
+        ).all()
+    }
+    result = IntakeResult(
+        file=file_name, unit=unit.code, outcome="accepted", nominations=len(parsed.nominations)
+    )
+    seen: set[str] = set()
+    for row in parsed.nominations:
+        key = nominee_key(row)
+        seen.add(key)
+        current = existing.get(key)
+        fields = row.model_dump(exclude={"row_number"})
+        if current is None:
+            nomination = Nomination.model_validate(
+                row,
+                update={
+                    "campaign_id": campaign.id,
+                    "unit_id": unit.id,
+                    "submission_id": submission.id,
+                    "nominee_key": key,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            session.add(nomination)
+            session.flush()
+            result.created += 1
+            action, from_state = "submitted", None
+        else:
+            if current.status not in REVISABLE:
+                raise OperatorError(
+                    f"Hồ sơ '{current.full_name}' đã qua Hội đồng, không thể sửa. "
+                    f"(Nomination already decided by the council.)"
+                )
+            from_state = current.status
+            current.sqlmodel_update(
+                fields
+                | {
+                    "submission_id": submission.id,
+                    "row_number": row.row_number,
+                    "status": NominationStatus.SUBMITTED,
+                    "return_reason": None,
+                    "updated_at": now,
+                }
+            )
+            session.add(current)
+            nomination = current
+            result.updated += 1
+            action = "resubmitted"
+        assert nomination.id is not None
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            entity="nomination",
+            entity_id=nomination.id,
+            campaign_id=campaign.id,
+            action=action,
+            from_state=from_state,
+            to_state=NominationStatus.SUBMITTED,
+            details={"submission_id": submission.id, "file": file_name, "row": row.row_number},
+        )
+    for key, dropped in existing.items():
+        if key in seen or dropped.status not in REVISABLE:
+            continue
+        assert dropped.id is not None
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            entity="nomination",
+            entity_id=dropped.id,
+            campaign_id=campaign.id,
+            action="withdrawn",
+            from_state=dropped.status,
+            to_state=NominationStatus.WITHDRAWN,
+            reason="Không có trong danh sách nộp lại (absent from the new list)",
+        )
+        dropped.status = NominationStatus.WITHDRAWN
+        dropped.updated_at = now
+        session.add(dropped)
+        result.withdrawn += 1
+    new_status = (
+        ParticipationStatus.RESUBMITTED
+        if part.status == ParticipationStatus.RETURNED
+        else ParticipationStatus.SUBMITTED
+    )
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        entity="campaign_unit",
+        entity_id=part.id,
+        campaign_id=campaign.id,
+        action="list_received",
+        from_state=part.status,
+        to_state=new_status,
+        details={"submission_id": submission.id, "rows": len(parsed.nominations)},
+    )
+    part.status = new_status
+    part.first_submitted_at = part.first_submitted_at or now
+    part.last_submitted_at = now
+    session.add(part)
+    return result
+
+
+def intake_file(campaign_code: str, path: str, now: datetime, actor: str) -> IntakeResult:
+    """Validate one unit's list completely, then save it in one transaction or not at all."""
+    file = Path(path)
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        if campaign.stage not in OPEN_STAGES:
+            return IntakeResult(
+                file=file.name,
+                unit=None,
+                outcome="rejected",
+                errors=[
+                    f"Đợt thi đua đang ở giai đoạn '{campaign.stage}', không nhận hồ sơ. "
+                    f"(The campaign is not accepting lists.)"
+                ],
+            )
+        try:
+            parsed = read_nomination_list(
+                file, award_choices(campaign), expected_campaign_code=campaign.code
+            )
+        except SubmissionRejected as rejected:
+            return IntakeResult(
+                file=file.name,
+                unit=None,
+                outcome="rejected",
+                errors=[str(error) for error in rejected.errors],
+            )
+        row = session.exec(
+            select(CampaignUnit, Unit)
+            .join(Unit, col(Unit.id) == CampaignUnit.unit_id)
+            .where(CampaignUnit.campaign_id == campaign.id, Unit.code == parsed.header.unit_code)
+        ).first()
+        if row is None:
+            return IntakeResult(
+                file=file.name,
+                unit=parsed.header.unit_code,
+                outcome="rejected",
+                errors=[
+                    f"Đơn vị '{parsed.header.unit_code}' không tham gia đợt thi đua này. "
+                    f"(Unit not in this campaign.)"
+                ],
+            )
+        part, unit = row
+        latest = session.exec(
+            select(Submission.sha256)
+            .where(Submission.campaign_id == campaign.id, Submission.unit_id == unit.id)
+            .order_by(col(Submission.id).desc())
+        ).first()
+        if latest == parsed.sha256:
+            return IntakeResult(file=file.name, unit=unit.code, outcome="unchanged")
+        try:
+            with session.begin_nested():
+                result = _store(session, campaign, unit, part, parsed, file.name, now, actor)
+        except OperatorError as refused:
+            return IntakeResult(
+                file=file.name, unit=unit.code, outcome="rejected", errors=[str(refused)]
+            )
+    emit_event(
+        event="tonvinh.unit.submitted",
+        resource={"prefect.resource.id": f"tonvinh.unit.{result.unit}"},
+        related=[
+            {
+                "prefect.resource.id": f"tonvinh.campaign.{campaign_code}",
+                "prefect.resource.role": "campaign",
+            }
+        ],
+        payload={"nominations": result.nominations},
+    )
+    return result
+
+
+@task(name="intake-batch", cache_policy=NO_CACHE)
+def intake_batch(
+    campaign_code: str, paths: list[str], now: datetime, actor: str
+) -> list[IntakeResult]:
+    """A batch of files in one task (never a task per unit); each file is its own transaction."""
+    return [intake_file(campaign_code, path, now, actor) for path in paths]
+
+
+def _intake_report(campaign_code: str, results: list[IntakeResult]) -> str:
+    lines = ["# Tiếp nhận danh sách", "", "| Tệp | Đơn vị | Kết quả | Hồ sơ |", "|---|---|---|---|"]
+    labels = {"accepted": "Đã tiếp nhận", "rejected": "Bị từ chối", "unchanged": "Không đổi"}
+    for r in results:
+        lines.append(f"| {r.file} | {r.unit or '?'} | {labels[r.outcome]} | {r.nominations} |")
+    for r in results:
+        if r.errors:
+            lines += ["", f"## Lỗi trong {r.file}", "", *[f"- {e}" for e in r.errors]]
+    return "\n".join(lines)
+
+
+@flow(name="intake-submissions", log_prints=True)
+def intake_submissions(
+    campaign_code: str,
+    paths: list[str],
+    now: datetime | None = None,
+    actor: str = "unit",
+) -> list[IntakeResult]:
+    """Receive a batch of units' lists; each file stands or falls on its own."""
+    moment = resolve(now)
+    results = intake_batch(campaign_code, paths, moment, actor)
+    create_markdown_artifact(
+        key=artifact_key(campaign_code, "intake"), markdown=_intake_report(campaign_code, results)
+    )
+    publish_campaign_artifacts(campaign_code, moment)
+    return results

@@ -1,0 +1,260 @@
+"""Stage 5 - review (thẩm định): automatic checks, the officer's decisions, return with reasons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+from sqlmodel import Session, col, func, select
+
+from flows.awards import campaign_pack
+from flows.common import (
+    OperatorError,
+    calendar_for,
+    campaign_parts,
+    deliver_outbox,
+    load_campaign,
+    set_stage,
+)
+from flows.mail import enqueue_unit_email
+from flows.monitor import publish_campaign_artifacts
+from models import audit
+from models.campaign import CampaignStage, ParticipationStatus
+from models.clock import resolve
+from models.db import session_scope
+from models.nomination import Nomination, NominationStatus, ReviewFinding, Severity
+from models.outbox import OutboxMessage
+from models.rules.calendar import format_vn_date
+from models.rules.eligibility import NomineeFacts, check_eligibility
+from models.rules.ladder import Audience
+from models.settings import get_settings
+
+RESUBMISSION_WORKING_DAYS = 5  # returned dossiers come back within 5 working days [C]
+AUTO_REVIEWER = "kiểm tra tự động"
+
+
+class ReviewAction(StrEnum):
+    ACCEPT = "accept"
+    RETURN = "return"
+    REJECT = "reject"
+
+
+class ReviewDecision(BaseModel):
+    """An officer's verdict on one nomination; a return needs a reason the unit can act on."""
+
+    nomination_id: int
+    action: ReviewAction
+    reason: str = ""
+
+
+def facts_of(nomination: Nomination) -> NomineeFacts:
+    return NomineeFacts(
+        kind=nomination.kind,
+        proposed_title=nomination.proposed_title,
+        proposed_form=nomination.proposed_form,
+        consecutive_base_years=nomination.consecutive_base_years,
+        consecutive_ministry_years=nomination.consecutive_ministry_years,
+        initiative_level=nomination.initiative_level,
+        excellent_completion=nomination.excellent_completion,
+        under_discipline=nomination.under_discipline,
+        women_share=nomination.women_share,
+        has_achievement_report=bool(nomination.achievement_summary or nomination.attachments),
+    )
+
+
+def _transition(
+    session: Session,
+    nomination: Nomination,
+    to: NominationStatus,
+    now: datetime,
+    actor: str,
+    reason: str = "",
+) -> None:
+    assert nomination.id is not None
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        entity="nomination",
+        entity_id=nomination.id,
+        campaign_id=nomination.campaign_id,
+        action="reviewed",
+        from_state=nomination.status,
+        to_state=to,
+        reason=reason,
+    )
+    nomination.status = to
+    nomination.return_reason = reason if to is NominationStatus.RETURNED else None
+    nomination.updated_at = now
+    session.add(nomination)
+
+
+@task(name="check-and-decide", cache_policy=NO_CACHE)
+def check_and_decide(
+    campaign_code: str, decisions: list[ReviewDecision], now: datetime, reviewer: str
+) -> dict[str, Any]:
+    """Run the rule pack over new dossiers, then apply the officer's decisions on top."""
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        assert campaign.id is not None
+        pack = campaign_pack(campaign)
+        returned_by_unit: dict[int, list[Nomination]] = defaultdict(list)
+        counts = {"checked": 0, "eligible": 0, "ineligible": 0, "returned": 0}
+        fresh = session.exec(
+            select(Nomination).where(
+                Nomination.campaign_id == campaign.id,
+                Nomination.status == NominationStatus.SUBMITTED,
+            )
+        ).all()
+        for nomination in fresh:
+            assert nomination.id is not None
+            findings = check_eligibility(facts_of(nomination), pack)
+            for finding in findings:
+                session.add(
+                    ReviewFinding(
+                        nomination_id=nomination.id,
+                        code=finding.code,
+                        severity=Severity(finding.severity),
+                        message=finding.message_vi,
+                        citation=finding.citation,
+                        reviewer=AUTO_REVIEWER,
+                        created_at=now,
+                    )
+                )
+            errors = [f for f in findings if f.severity == Severity.ERROR]
+            counts["checked"] += 1
+            if nomination.under_discipline:
+                # A frozen nominee cannot be fixed by resubmitting: the law bars the nomination.
+                reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
+                _transition(
+                    session, nomination, NominationStatus.INELIGIBLE, now, AUTO_REVIEWER, reason
+                )
+            elif errors:
+                reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
+                _transition(
+                    session, nomination, NominationStatus.RETURNED, now, AUTO_REVIEWER, reason
+                )
+                returned_by_unit[nomination.unit_id].append(nomination)
+            else:
+                _transition(session, nomination, NominationStatus.ELIGIBLE, now, AUTO_REVIEWER)
+        by_id = {
+            n.id: n
+            for n in session.exec(
+                select(Nomination).where(
+                    col(Nomination.id).in_([d.nomination_id for d in decisions]),
+                    Nomination.campaign_id == campaign.id,
+                )
+            ).all()
+        }
+        for decision in decisions:
+            decided = by_id.get(decision.nomination_id)
+            if decided is None:
+                raise OperatorError(
+                    f"Không có hồ sơ số {decision.nomination_id} trong đợt {campaign.code}. "
+                    f"(No nomination {decision.nomination_id} in this campaign.)"
+                )
+            if decision.action is not ReviewAction.ACCEPT and not decision.reason.strip():
+                raise OperatorError(
+                    f"Hồ sơ số {decision.nomination_id}: cần ghi rõ lý do. (A reason is required.)"
+                )
+            target = {
+                ReviewAction.ACCEPT: NominationStatus.ELIGIBLE,
+                ReviewAction.RETURN: NominationStatus.RETURNED,
+                ReviewAction.REJECT: NominationStatus.INELIGIBLE,
+            }[decision.action]
+            if decided.status == target:
+                continue
+            _transition(session, decided, target, now, reviewer, decision.reason.strip())
+            if target is NominationStatus.RETURNED:
+                returned_by_unit[decided.unit_id].append(decided)
+        for status in (NominationStatus.ELIGIBLE, NominationStatus.INELIGIBLE):
+            counts[status.value] = session.exec(
+                select(func.count()).where(
+                    Nomination.campaign_id == campaign.id, Nomination.status == status
+                )
+            ).one()
+        counts["returned"] = sum(len(v) for v in returned_by_unit.values())
+        _notify_returns(session, campaign_code, returned_by_unit, now, reviewer)
+        set_stage(session, campaign, CampaignStage.REVIEW, now, reviewer)
+        return counts
+
+
+def _notify_returns(
+    session: Session,
+    campaign_code: str,
+    returned_by_unit: dict[int, list[Nomination]],
+    now: datetime,
+    reviewer: str,
+) -> None:
+    """One return letter per unit per round: each dossier, why, and the new resubmission date."""
+    if not returned_by_unit:
+        return
+    campaign = load_campaign(session, campaign_code)
+    assert campaign.id is not None
+    calendar = calendar_for(session, campaign)
+    due = calendar.add_working_days(now.date(), RESUBMISSION_WORKING_DAYS)
+    rounds = dict(
+        session.exec(
+            select(OutboxMessage.unit_id, func.count())
+            .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.kind == "returned")
+            .group_by(OutboxMessage.unit_id)  # type: ignore[arg-type]
+        ).all()
+    )
+    for part, unit in campaign_parts(session, campaign.id):
+        items = returned_by_unit.get(unit.id or 0)
+        if not items:
+            continue
+        assert part.id is not None
+        audit.record(
+            session,
+            at=now,
+            actor=reviewer,
+            entity="campaign_unit",
+            entity_id=part.id,
+            campaign_id=campaign.id,
+            action="returned",
+            from_state=part.status,
+            to_state=ParticipationStatus.RETURNED,
+            reason=f"{len(items)} hồ sơ bị trả lại",
+        )
+        part.status = ParticipationStatus.RETURNED
+        part.resubmission_due = due
+        session.add(part)
+        enqueue_unit_email(
+            session,
+            kind="returned",
+            tier=rounds.get(unit.id, 0) + 1,
+            audience=Audience.FOCAL,
+            campaign=campaign,
+            unit=unit,
+            part=part,
+            calendar=calendar,
+            now=now,
+            settings=get_settings(),
+            extra={
+                "returned_items": [
+                    {"full_name": n.full_name, "reason": n.return_reason or ""} for n in items
+                ],
+                "resubmission_due_text": format_vn_date(due),
+            },
+        )
+
+
+@flow(name="review-nominations", log_prints=True)
+def review_nominations(
+    campaign_code: str,
+    decisions: list[ReviewDecision] | None = None,
+    now: datetime | None = None,
+    reviewer: str = "operator",
+) -> dict[str, Any]:
+    """Check every new dossier against the rule pack, apply the officer's verdicts, notify units."""
+    moment = resolve(now)
+    counts = check_and_decide(campaign_code, decisions or [], moment, reviewer)
+    delivery = deliver_outbox(moment)
+    publish_campaign_artifacts(campaign_code, moment)
+    return {"campaign": campaign_code, **counts, **delivery}

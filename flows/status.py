@@ -1,0 +1,133 @@
+"""Per-unit progress of a campaign, read in three set-based queries (never one per unit)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from flows.common import calendar_for, campaign_parts, ladder_config, load_campaign
+from models.campaign import CampaignStage, ParticipationStatus
+from models.nomination import Nomination, NominationStatus
+from models.outbox import OutboxMessage, OutboxStatus
+from models.rules.ladder import ProgressState, UnitProgress, standing
+from models.settings import get_settings
+
+REMINDER_KINDS = ("reminder", "overdue", "escalation_unit_head", "escalation_department")
+ESCALATION_KINDS = ("escalation_unit_head", "escalation_department")
+# Nominations a unit still stands behind (not withdrawn by a later list).
+LIVE = [s for s in NominationStatus if s is not NominationStatus.WITHDRAWN]
+
+
+class UnitStatusRow(BaseModel):
+    unit_code: str
+    unit_name: str
+    status: ParticipationStatus
+    standing: ProgressState
+    deadline: date
+    working_days_left: int
+    nominations: int
+    returned: int
+    reminders_sent: int
+    paused: bool
+    last_submitted_at: datetime | None
+
+
+class CampaignStatus(BaseModel):
+    campaign: str
+    name: str
+    stage: CampaignStage
+    now: datetime
+    units: int
+    submitted: int
+    overdue: int
+    nominations: int
+    nominations_by_status: dict[str, int]
+    emails_sent: int
+    emails_failed: int
+    rows: list[UnitStatusRow]
+
+
+def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
+    """Tiers already queued or sent per unit: the ladder's memory lives in the outbox."""
+    statement = select(OutboxMessage.unit_id, OutboxMessage.tier).where(
+        OutboxMessage.campaign_id == campaign_id,
+        col(OutboxMessage.kind).in_(REMINDER_KINDS),
+    )
+    tiers: dict[int, set[int]] = defaultdict(set)
+    for unit_id, tier in session.exec(statement).all():
+        if unit_id is not None:
+            tiers[unit_id].add(tier)
+    return tiers
+
+
+def campaign_status(session: Session, campaign_code: str, now: datetime) -> CampaignStatus:
+    campaign = load_campaign(session, campaign_code)
+    assert campaign.id is not None
+    calendar = calendar_for(session, campaign)
+    config = ladder_config(get_settings())
+    nomination_counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for unit_id, status, count in session.exec(
+        select(Nomination.unit_id, Nomination.status, func.count())
+        .where(Nomination.campaign_id == campaign.id)
+        .group_by(Nomination.unit_id, Nomination.status)  # type: ignore[arg-type]
+    ).all():
+        nomination_counts[unit_id][status] = count
+    reminders: dict[int, int] = defaultdict(int)
+    emails: dict[str, int] = defaultdict(int)
+    for sender_unit, kind, status, count in session.exec(
+        select(OutboxMessage.unit_id, OutboxMessage.kind, OutboxMessage.status, func.count())
+        .where(OutboxMessage.campaign_id == campaign.id)
+        .group_by(OutboxMessage.unit_id, OutboxMessage.kind, OutboxMessage.status)  # type: ignore[arg-type]
+    ).all():
+        emails[status] += count
+        if kind in REMINDER_KINDS and status == OutboxStatus.SENT and sender_unit is not None:
+            reminders[sender_unit] += count
+    rows: list[UnitStatusRow] = []
+    for part, unit in campaign_parts(session, campaign.id):
+        assert unit.id is not None
+        counts = nomination_counts.get(unit.id, {})
+        progress = UnitProgress(
+            unit_id=unit.id,
+            deadline=part.deadline,
+            submitted=part.first_submitted_at is not None,
+            paused=part.reminders_paused,
+            sent_tiers=frozenset(),
+        )
+        position = standing(now, progress, calendar, config)
+        rows.append(
+            UnitStatusRow(
+                unit_code=unit.code,
+                unit_name=unit.name,
+                status=part.status,
+                standing=position.state,
+                deadline=part.deadline,
+                working_days_left=position.working_days_left,
+                nominations=sum(n for s, n in counts.items() if s in LIVE),
+                returned=counts.get(NominationStatus.RETURNED, 0),
+                reminders_sent=reminders.get(unit.id, 0),
+                paused=part.reminders_paused,
+                last_submitted_at=part.last_submitted_at,
+            )
+        )
+    by_status: dict[str, int] = defaultdict(int)
+    for counts in nomination_counts.values():
+        for status, count in counts.items():
+            by_status[status] += count
+    return CampaignStatus(
+        campaign=campaign.code,
+        name=campaign.name,
+        stage=campaign.stage,
+        now=now,
+        units=len(rows),
+        submitted=sum(1 for r in rows if r.standing is ProgressState.SUBMITTED),
+        overdue=sum(1 for r in rows if r.standing is ProgressState.OVERDUE),
+        nominations=sum(n for s, n in by_status.items() if s in LIVE),
+        nominations_by_status=dict(by_status),
+        emails_sent=emails.get(OutboxStatus.SENT, 0),
+        emails_failed=emails.get(OutboxStatus.FAILED, 0),
+        rows=rows,
+    )

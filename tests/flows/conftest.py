@@ -1,0 +1,49 @@
+"""A small campaign (six sample units) planned in a real database, for the flow tests."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from flows.units import parse_units_csv, upsert_units
+from models.clock import VN_TZ
+from models.db import session_scope
+
+SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
+CODE = "tdkt-2018"
+CONFERENCE = date(2019, 3, 29)
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=VN_TZ)
+
+
+@pytest.fixture
+def units_csv(tmp_path: Path) -> Path:
+    """The first six sample units as the operator's CSV."""
+    with SAMPLE.open(encoding="utf-8") as handle:
+        lines = handle.read().splitlines()[:7]
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def planned(database: str, mail_server: object, prefect_server: None, units_csv: Path) -> dict:
+    from flows.plan import plan_campaign
+
+    with session_scope() as session:
+        upsert_units(session, parse_units_csv(units_csv))
+    result = plan_campaign(
+        code=CODE,
+        year=2018,
+        name="Tôn vinh điển hình tiên tiến năm 2018",
+        conference_date=CONFERENCE,
+        rule_pack="nd91-2017",
+        now=at(date(2019, 1, 21)),
+    )
+    codes = [row["code"] for row in csv.DictReader(units_csv.open(encoding="utf-8"))]
+    return {"plan": result, "codes": codes}
