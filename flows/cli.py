@@ -530,4 +530,25 @@ def demo(
     from flows.demo import run_demo
 
     summary = run_demo(units=units, show_progress=not as_json)
-    emit(summary, as_json)
+    emit(summary, as_json, _render_demo)
+
+
+def _render_demo(summary: dict[str, Any]) -> None:
+    labels = [
+        ("units", t("Đơn vị tham gia", "Units")),
+        ("nominations", t("Hồ sơ đề nghị", "Nominations")),
+        ("emails_sent", t("Email đã gửi", "Emails sent")),
+        ("reminders_sent", t("Thư nhắc hạn", "Reminders")),
+        ("escalations", t("Thư báo cáo cấp trên", "Escalations")),
+        ("returned", t("Hồ sơ bị trả lại", "Returned")),
+        ("approved", t("Được phê duyệt", "Approved")),
+        ("honourees", t("Được khen thưởng", "Honourees")),
+        ("seconds", t("Thời gian chạy (giây)", "Seconds")),
+    ]
+    table = Table(title=t("Kết quả đợt thi đua mẫu", "Demo campaign"), show_header=False)
+    for key, label in labels:
+        table.add_row(label, str(summary[key]))
+    console.print(table)
+    console.print(t("Kết quả nằm ở:", "Outputs:"))
+    for name, path in summary["outputs"].items():
+        console.print(f"  {name}: {path}")

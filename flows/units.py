@@ -65,29 +65,34 @@ def parse_units_csv(path: Path) -> list[UnitCreate]:
                 )
             )
         seen.setdefault(code, row_number)
-        if any(not row.get(column) for column in REQUIRED):
-            continue
+        empty = {column for column in REQUIRED if not row.get(column)}
         try:
             unit = UnitCreate.model_validate(
                 {
                     "code": code,
-                    "name": row["name_vi"],
+                    "name": row.get("name_vi", ""),
                     "abbreviation": row.get("abbreviation") or None,
                     "kind": row.get("kind") or "khac",
                     "parent_code": row.get("parent_code") or None,
-                    "focal_name": row["focal_name"],
-                    "focal_email": row["focal_email"],
-                    "head_name": row["head_name"],
-                    "head_email": row["head_email"],
+                    "focal_name": row.get("focal_name", ""),
+                    "focal_email": row.get("focal_email", ""),
+                    "head_name": row.get("head_name", ""),
+                    "head_email": row.get("head_email", ""),
                 }
             )
-            units.append((row_number, unit))
+            if not empty:
+                units.append((row_number, unit))
         except ValidationError as exc:
             for problem in exc.errors():
                 field = str(problem["loc"][0]) if problem["loc"] else ""
-                errors.append(
-                    RowError(sheet, row_number, field, "Giá trị không hợp lệ", str(problem["msg"]))
+                if field in empty:
+                    continue  # already reported as empty
+                reason = (
+                    "Địa chỉ email không hợp lệ"
+                    if field.endswith("email")
+                    else "Giá trị không hợp lệ"
                 )
+                errors.append(RowError(sheet, row_number, field, reason, str(problem["msg"])))
     known = set(seen)
     for row_number, unit in units:
         if unit.parent_code and unit.parent_code not in known:

@@ -1,0 +1,163 @@
+"""The operator's command line, run as the operator runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import func, select
+
+from flows.awards import award_choices
+from flows.common import load_campaign
+from flows.dispatch import dispatch_call
+from flows.documents.nomination_list import ListHeader, write_filled_list
+from flows.intake import intake_submissions
+from models.audit import AuditEvent
+from models.db import get_engine, session_scope
+from models.nomination import Nomination, NominationCreate, NomineeKind, Submission
+from models.unit import Unit
+from tests.flows.conftest import CODE, at
+
+TONVINH = str(Path(sys.executable).with_name("tonvinh"))
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TONVINH, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_add_working_days_skips_tet_2027() -> None:
+    result = run("calendar", "add-working-days", "2027-02-03", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2027-02-15\n"
+    as_json = json.loads(run("calendar", "add-working-days", "2027-02-03", "3", "--json").stdout)
+    assert as_json["result"] == "2027-02-15"
+
+
+def test_a_bad_date_is_refused_in_vietnamese() -> None:
+    result = run("calendar", "add-working-days", "03/02/2027", "3")
+    assert result.returncode == 2
+    assert "không phải ngày hợp lệ" in result.stderr
+
+
+def test_help_is_vietnamese_with_english_fallback() -> None:
+    assert "Tiếp nhận danh sách Excel" in run("--help").stdout
+    english = run("--help", env={"TONVINH_LANG": "en"}).stdout
+    assert "run the emulation and commendation campaign" in english
+
+
+def test_units_import_rejects_the_whole_file(database: str, tmp_path: Path) -> None:
+    csv_file = tmp_path / "units.csv"
+    csv_file.write_text(
+        "code,name_vi,focal_name,focal_email,head_name,head_email\n"
+        "vu_a,Vụ A,Nguyễn Văn A,a@vu-a.example.gov.vn,Trần Thị B,b@vu-a.example.gov.vn\n"
+        "vu_b,Vụ B,,c@vu-b.example.gov.vn,Lê Văn C,khong-phai-email\n",
+        encoding="utf-8",
+    )
+    result = run("units", "import", str(csv_file))
+    assert result.returncode == 2
+    assert "dòng 3" in result.stderr and "focal_name" in result.stderr
+    assert "head_email" in result.stderr
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Unit)).one() == 0
+
+
+def test_status_reports_every_unit(planned: dict) -> None:
+    result = run("status", CODE, "--json", "--now", "2019-02-27T09:00")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["units"] == len(planned["codes"])
+    assert {row["unit_code"] for row in status["rows"]} == set(planned["codes"])
+    human = run("status", CODE, "--now", "2019-02-27T09:00")
+    assert "Đã nộp 0/6" in human.stdout
+
+
+def _malformed_list(tmp_path: Path, unit_code: str) -> Path:
+    import openpyxl
+
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        choices = award_choices(campaign)
+    names = ["Phạm Thị Lan", "Đỗ Thị Hà", "Nguyễn Thị Mai", "Vũ Thị Yến", "Vũ Thị Yến"]
+    rows = [
+        NominationCreate(
+            row_number=4 + i,
+            kind=NomineeKind.INDIVIDUAL,
+            full_name=name,
+            gender="Nữ",
+            birth_date=date(1980, 5, 12),
+            proposed_title="CSTDCS",
+            achievement_summary="Hoàn thành xuất sắc nhiệm vụ.",
+        )
+        for i, name in enumerate(names)
+    ]
+    header = ListHeader(CODE, campaign.name, unit_code, unit_code, campaign.submission_due)
+    path = write_filled_list(tmp_path / "sai.xlsx", header, choices, rows)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Cá nhân"]
+    sheet["D4"] = "12/05/1980"  # a date typed as text
+    sheet["D5"] = "=DATE(1980,5,12)"  # a formula
+    sheet["K6"] = "Chiến sĩ thi đua xuất sắc"  # not a title on offer
+    # rows 7 and 8: the same person twice
+    book.save(path)
+    return path
+
+
+def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
+    planned: dict, tmp_path: Path
+) -> None:
+    path = _malformed_list(tmp_path, planned["codes"][0])
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    with session_scope() as session:
+        audit_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    [result] = intake_submissions(CODE, [str(path)], now=at(campaign.dispatch_on, 10))
+    assert result.outcome == "rejected"
+    text = "\n".join(result.errors)
+    assert 'dòng 4, cột "Ngày sinh"' in text
+    assert 'dòng 5, cột "Ngày sinh"' in text  # the formula
+    assert 'dòng 6, cột "Danh hiệu thi đua' in text
+    assert "dòng 8" in text and "trùng" in text.lower()  # the duplicate nominee
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Nomination)).one() == 0
+        assert session.exec(select(func.count()).select_from(Submission)).one() == 0
+        assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
+    # The operator's command says the same and fails.
+    cli = run("intake", CODE, str(path), "--now", "2019-01-30T10:00")
+    assert cli.returncode == 1
+    assert "Ngày sinh" in cli.stdout
+
+
+def test_the_audit_log_refuses_changes(planned: dict) -> None:
+    for statement in ("UPDATE auditevent SET actor = 'someone else'", "DELETE FROM auditevent"):
+        with pytest.raises(DatabaseError, match="append-only"), get_engine().begin() as db:
+            db.execute(text(statement))
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(AuditEvent)).one() > 0
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
+    result = run("demo", "--json", "--units", "8", env={"TONVINH_VAR_DIR": str(tmp_path / "var")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["stage"] == "honoured"
+    assert summary["units"] == 8
+    assert summary["escalations"] >= 1 and summary["returned"] >= 1
+    assert summary["honourees"] == summary["approved"] > 0
+    assert summary["mailbox_messages"] == summary["emails_sent"]
+    for key in ("decision_docx", "honourees_xlsx", "database"):
+        assert Path(summary["outputs"][key]).is_file()
