@@ -120,35 +120,107 @@ def run_operator(action: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
-@db_app.command("upgrade")
+@db_app.command(
+    "upgrade", help=t("Tạo hoặc nâng cấp cơ sở dữ liệu.", "Create or migrate the database.")
+)
 def db_upgrade() -> None:
-    """Tạo hoặc nâng cấp cơ sở dữ liệu (create or migrate the database)."""
     upgrade()
     console.print(t("Cơ sở dữ liệu đã ở phiên bản mới nhất.", "Database is up to date."))
 
 
-@calendar_app.command("add-working-days")
+def _overrides() -> list[tuple[date, bool, str]]:
+    """The operator's announced changes to the holiday calendar, from the database."""
+    from sqlmodel import select
+
+    from models.campaign import HolidayOverride
+
+    upgrade()
+    with session_scope() as session:
+        return [
+            (o.day, o.is_working_day, o.name) for o in session.exec(select(HolidayOverride)).all()
+        ]
+
+
+@calendar_app.command(
+    "add-working-days",
+    help=t(
+        "In ngày sau DATE đúng N ngày làm việc (bỏ qua cuối tuần, ngày lễ, Tết).",
+        "Print the date N working days after DATE (skips weekends, holidays, Tết).",
+    ),
+)
 def add_working_days(
     start: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
     days: Annotated[int, typer.Argument(help=t("Số ngày làm việc (âm = lùi).", "Working days."))],
     as_json: JsonOpt = False,
 ) -> None:
-    """In ngày sau DATE đúng N ngày làm việc (bỏ qua cuối tuần, ngày lễ, Tết)."""
     day = parse_date(start, "DATE")
-    calendar = vietnam_calendar(range(day.year - 1, day.year + 2 + abs(days) // 200))
-    result = calendar.add_working_days(day, days)
+    span = range(day.year - 1 - abs(days) // 200, day.year + 2 + abs(days) // 200)
+    result = vietnam_calendar(span, _overrides()).add_working_days(day, days)
     if as_json:
         emit({"date": start, "working_days": days, "result": result.isoformat()}, True)
     else:
         print(result.isoformat())
 
 
-@units_app.command("import")
+@calendar_app.command(
+    "override",
+    help=t(
+        "Ghi một ngày nghỉ hoặc ngày làm bù mới công bố (thắng lịch của gói holidays).",
+        "Record a newly announced day off or make-up working day (wins over the holidays package).",
+    ),
+)
+def calendar_override(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    name: Annotated[str, typer.Option(help=t("Tên ngày nghỉ/làm bù.", "Name of the day."))],
+    working_day: Annotated[
+        bool,
+        typer.Option(
+            "--working-day/--day-off",
+            help=t("Ngày làm bù / ngày nghỉ.", "Make-up working day / day off."),
+        ),
+    ] = False,
+    source: Annotated[str, typer.Option(help=t("Văn bản công bố.", "Announcement."))] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    from models.campaign import HolidayOverride
+
+    when = parse_date(day, "DATE")
+
+    def action() -> dict[str, Any]:
+        with session_scope() as session:
+            override = session.get(HolidayOverride, when) or HolidayOverride(
+                day=when, is_working_day=working_day, name=name
+            )
+            override.sqlmodel_update(
+                {"is_working_day": working_day, "name": name, "source": source}
+            )
+            session.add(override)
+            audit.record(
+                session,
+                at=resolve(None),
+                actor="operator",
+                entity="holiday_override",
+                entity_id=when.toordinal(),
+                action="set",
+                to_state="working_day" if working_day else "day_off",
+                reason=f"{name} {source}".strip(),
+            )
+        return {"day": when.isoformat(), "is_working_day": working_day, "name": name}
+
+    emit(run_operator(action), as_json)
+
+
+@units_app.command(
+    "import",
+    help=t(
+        "Nhập danh sách đơn vị từ CSV; lỗi ở bất kỳ dòng nào thì không lưu gì.",
+        "Import the unit register from CSV; an error in any row saves nothing.",
+    ),
+)
 def units_import(
     path: Annotated[Path, typer.Argument(help=t("Tệp CSV (UTF-8).", "CSV file (UTF-8)."))],
     as_json: JsonOpt = False,
 ) -> None:
-    """Nhập danh sách đơn vị từ CSV; lỗi ở bất kỳ dòng nào thì không lưu gì."""
     from flows.units import parse_units_csv, upsert_units
 
     def action() -> dict[str, int]:
@@ -160,7 +232,12 @@ def units_import(
     emit(run_operator(action), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Lập kế hoạch: tạo đợt, tính các mốc lùi từ ngày hội nghị theo ngày làm việc.",
+        "Plan: create the campaign; deadlines counted back from the conference in working days.",
+    )
+)
 def plan(
     code: Annotated[str, typer.Argument(help=t("Mã đợt, ví dụ tdkt-2018.", "Campaign code."))],
     year: Annotated[int, typer.Option(help=t("Năm thi đua.", "Emulation year."))],
@@ -174,7 +251,6 @@ def plan(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Lập kế hoạch: tạo đợt, tính các mốc lùi từ ngày hội nghị theo ngày làm việc."""
     from flows.plan import plan_campaign
 
     day = parse_date(conference_date, "--conference-date")
@@ -194,32 +270,44 @@ def plan(
     )
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Gửi công văn đề nghị kèm mẫu danh sách riêng của từng đơn vị.",
+        "Send the call for nominations with each unit's own Excel list.",
+    )
+)
 def dispatch(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
-    """Gửi công văn đề nghị kèm mẫu danh sách riêng của từng đơn vị."""
     from flows.dispatch import dispatch_call
 
     moment = parse_now(now)
     emit(run_operator(lambda: dispatch_call(campaign, now=moment)), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Nhắc các đơn vị chậm nộp theo bậc thang nhắc việc (chạy tự động theo lịch).",
+        "Nudge units that are behind, one ladder step at a time (normally run by the scheduler).",
+    )
+)
 def remind(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
-    """Nhắc các đơn vị chậm nộp theo bậc thang nhắc việc (chạy tự động theo lịch)."""
     from flows.remind import send_reminders
 
     moment = parse_now(now)
     emit(run_operator(lambda: send_reminders(campaign, now=moment)), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Tiếp nhận danh sách Excel của đơn vị; tệp có lỗi bị từ chối toàn bộ, kèm danh sách lỗi.",
+        "Receive units' Excel lists; a file with errors is rejected whole, every error listed.",
+    )
+)
 def intake(
     campaign: CampaignArg,
     files: Annotated[list[Path], typer.Argument(help=t("Tệp Excel của đơn vị.", "Excel lists."))],
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tiếp nhận danh sách Excel của đơn vị; tệp có lỗi bị từ chối toàn bộ, kèm danh sách lỗi."""
     from flows.intake import intake_submissions
 
     moment = parse_now(now)
@@ -255,7 +343,12 @@ def _pairs(values: list[str], option: str) -> list[tuple[int, str]]:
     return pairs
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Thẩm định: kiểm tra tự động theo bộ quy định và ý kiến của chuyên viên.",
+        "Review: automatic checks against the rule pack plus the officer's decisions.",
+    )
+)
 def review(
     campaign: CampaignArg,
     accept: Annotated[
@@ -273,7 +366,6 @@ def review(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Thẩm định: kiểm tra tự động theo bộ quy định và ý kiến của chuyên viên."""
     from flows.review import ReviewAction, ReviewDecision, review_nominations
 
     decisions = [ReviewDecision(nomination_id=i, action=ReviewAction.ACCEPT) for i in accept or []]
@@ -308,7 +400,12 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     return rows
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Hội đồng: ghi thành viên và phiếu bầu, kiểm phiếu theo ngưỡng luật định.",
+        "Council: record members and ballots, tally by the statutory thresholds.",
+    )
+)
 def council(
     campaign: CampaignArg,
     members: Annotated[
@@ -327,7 +424,6 @@ def council(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hội đồng: ghi thành viên và phiếu bầu, kiểm phiếu theo ngưỡng luật định."""
     from flows.council import BallotInput, council_tally
 
     def action() -> dict[str, Any]:
@@ -354,7 +450,12 @@ def council(
     emit(run_operator(action), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Phê duyệt danh sách (cùng biểu mẫu tạm dừng như trên giao diện Prefect).",
+        "Approve the list (the same paused form as in the Prefect UI).",
+    )
+)
 def approve(
     campaign: CampaignArg,
     approver: Annotated[str, typer.Option(help=t("Người phê duyệt.", "Approver's name."))],
@@ -368,7 +469,6 @@ def approve(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Phê duyệt danh sách (cùng biểu mẫu tạm dừng như trên giao diện Prefect)."""
     from flows.approve import ApprovalForm, approve_with
 
     form = ApprovalForm(
@@ -378,23 +478,31 @@ def approve(
     emit(run_operator(lambda: approve_with(campaign, form, now=moment)), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Tôn vinh: dự thảo quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời.",
+        "Honour: draft the decision (DOCX), the honourees list (XLSX), invitations.",
+    )
+)
 def honour(
     campaign: CampaignArg,
     signer: Annotated[str, typer.Option(help=t("Người ký quyết định.", "Signer."))] = "Phan Tâm",
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tôn vinh: dự thảo quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời."""
     from flows.honour import honour_campaign
 
     moment = parse_now(now)
     emit(run_operator(lambda: honour_campaign(campaign, signer_name=signer, now=moment)), as_json)
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Tiến độ từng đơn vị: đã nộp, quá hạn, bị trả lại, số lần đã nhắc.",
+        "Per-unit progress: submitted, overdue, returned, reminders sent.",
+    )
+)
 def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
-    """Tiến độ từng đơn vị: đã nộp, quá hạn, bị trả lại, số lần đã nhắc."""
     from flows.monitor import STANDING_VI
     from flows.status import campaign_status
 
@@ -431,7 +539,13 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
     emit(run_operator(action), as_json, render)
 
 
-@unit_app.command("extend")
+@unit_app.command(
+    "extend",
+    help=t(
+        "Gia hạn nộp cho một đơn vị; bậc thang nhắc việc tính lại theo hạn mới.",
+        "Extend one unit's deadline; the reminder ladder follows the new date.",
+    ),
+)
 def unit_extend(
     campaign: CampaignArg,
     unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
@@ -439,12 +553,17 @@ def unit_extend(
     reason: Annotated[str, typer.Option(help=t("Lý do.", "Reason."))] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """Gia hạn nộp cho một đơn vị; bậc thang nhắc việc tính lại theo hạn mới."""
     new_deadline = parse_date(deadline, "DEADLINE")
     emit(run_operator(lambda: _update_part(campaign, unit, reason, deadline=new_deadline)), as_json)
 
 
-@unit_app.command("pause")
+@unit_app.command(
+    "pause",
+    help=t(
+        "Tạm dừng (hoặc --resume: tiếp tục) nhắc việc cho một đơn vị.",
+        "Pause (or --resume) one unit's reminders.",
+    ),
+)
 def unit_pause(
     campaign: CampaignArg,
     unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
@@ -454,7 +573,6 @@ def unit_pause(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tạm dừng (hoặc --resume: tiếp tục) nhắc việc cho một đơn vị."""
     emit(run_operator(lambda: _update_part(campaign, unit, reason, paused=not resume)), as_json)
 
 
@@ -521,12 +639,16 @@ def _update_part(
         }
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Chạy trọn một đợt mẫu (~40 đơn vị) trên đồng hồ nén, máy chủ thư nội bộ, SQLite.",
+        "Run a whole sample campaign (~40 units) on a compressed clock, local SMTP server, SQLite.",
+    )
+)
 def demo(
     as_json: JsonOpt = False,
     units: Annotated[int, typer.Option(help=t("Số đơn vị mô phỏng.", "Units."))] = 40,
 ) -> None:
-    """Chạy trọn một đợt mẫu (~40 đơn vị) trên đồng hồ nén, máy chủ thư nội bộ, SQLite."""
     from flows.demo import run_demo
 
     summary = run_demo(units=units, show_progress=not as_json)
