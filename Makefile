@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint typecheck pytest bench clean lock browser
+.PHONY: install run test lint typecheck pytest bench clean lock browser up down
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) browser
 
 ## make run: the whole demo campaign on the embedded default (SQLite + local SMTP server).
 run: install
@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy flows models notifications
+	$(BIN)/mypy flows models notifications deploy
 
 pytest: install
 	$(BIN)/pytest -q $(PYTEST_ARGS)
@@ -38,6 +38,28 @@ lock:
 	.lock-venv/bin/pip install --quiet -e '.[dev]'
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf .lock-venv
+
+## make browser: Debian's chromium for the Prefect UI test (Playwright drives it; nothing downloaded).
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's chromium for the UI test…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "make browser: $(CHROMIUM) is missing; run 'sudo apt-get install chromium' (the UI test skips without it)"; fi
+
+## make up: a local Prefect server + deployments + worker + reminder scheduler (see deploy/README.md).
+up: install
+	$(BIN)/python -m deploy.stack up
+
+## make down: stop exactly what `make up` started (pid files under var/run/).
+down:
+	$(BIN)/python -m deploy.stack down
+
+## make bench: the issue-5 benchmarks, results in BENCHMARKS.md (needs PostgreSQL at
+## TONVINH_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test).
+## `make bench QUICK=1`: the same scenarios scaled down, under two minutes.
+bench: install
+	QUICK=$(QUICK) $(BIN)/python -m tests.bench.run
 
 clean:
 	rm -rf var test-output .pytest_cache .mypy_cache .ruff_cache

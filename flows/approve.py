@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from prefect import flow, pause_flow_run, task
+from prefect import flow, pause_flow_run, suspend_flow_run, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
@@ -26,7 +27,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 from prefect.input import RunInput
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 from pydantic import Field
 from sqlmodel import Session, col, select
 
@@ -49,6 +50,8 @@ from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
 from models.rules.ladder import Audience
 from models.settings import get_settings
+
+APPROVAL_PAUSE_KEY = "approval"
 
 
 class ApprovalForm(RunInput):
@@ -182,8 +185,11 @@ def _notify_units(
 ) -> None:
     assert campaign.id is not None
     calendar = calendar_for(session, campaign)
+    by_unit: dict[int, list[Nomination]] = defaultdict(list)
+    for nomination in nominations:  # grouped once: not a scan of every nomination per unit
+        by_unit[nomination.unit_id].append(nomination)
     for part, unit in campaign_parts(session, campaign.id):
-        mine = [n for n in nominations if n.unit_id == unit.id]
+        mine = by_unit.get(unit.id or 0, [])
         if not mine:
             continue
         enqueue_unit_email(
@@ -214,12 +220,19 @@ def approve_campaign(
 ) -> dict[str, Any]:
     """Put the council's list before leadership and wait for the decision on the flow run page."""
     summary, _ids = prepare_approval(campaign_code)
-    form = pause_flow_run(
-        wait_for_input=ApprovalForm.with_initial_data(
-            description=summary, decision=ApprovalDecision.APPROVE
-        ),
-        timeout=timeout_seconds or get_settings().approval_timeout_seconds,
+    form_type = ApprovalForm.with_initial_data(
+        description=summary, decision=ApprovalDecision.APPROVE
     )
+    timeout = timeout_seconds or get_settings().approval_timeout_seconds
+    if deployment.id:
+        # Run by a worker: suspend. The process exits and nothing waits in memory, so a wait of
+        # days survives worker restarts; on Resume the server reschedules the run, a worker
+        # starts it again from the top (prepare_approval is read-only) and this same call, found
+        # by its key, returns the submitted form. See deploy/README.md.
+        form = suspend_flow_run(wait_for_input=form_type, timeout=timeout, key=APPROVAL_PAUSE_KEY)
+    else:
+        # In-process (CLI, demo, tests): block here until the form is answered.
+        form = pause_flow_run(wait_for_input=form_type, timeout=timeout, key=APPROVAL_PAUSE_KEY)
     # Time is read after the pause: the decision happens when leadership answers.
     moment = resolve(now)
     run_id = str(flow_run.id) if flow_run.id else None

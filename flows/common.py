@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from notifications.outbox import deliver_pending
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from sqlmodel import Session, select
 
 from models import audit
 from models.campaign import Campaign, CampaignBase, CampaignStage, CampaignUnit, HolidayOverride
+from models.db import session_scope
 from models.rules.calendar import WorkCalendar, vietnam_calendar
 from models.rules.ladder import LadderConfig
 from models.settings import Settings, get_settings
 from models.unit import Unit
+from notifications.outbox import DeliveryReport, deliver_pending, failed_messages
 
 
 class OperatorError(Exception):
@@ -56,6 +58,80 @@ def artifact_key(*parts: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
 
 
+# A campaign may have ~10,000 units, and a single Prefect server keeps at most 10,000 events in
+# memory per consumer ("Subscription queue is full, dropping message" past that; measured: a
+# burst of 30,000 events kept 10,181). So per-unit events are capped per stage run, and one
+# campaign-level event per run carries the count and the unit codes. Per-unit truth lives in our
+# tables and the `<campaign>-units` artifact, not in events.
+UNIT_EVENTS_PER_RUN = 50
+UNIT_CODES_PER_EVENT = 1000
+
+
+def emit_unit_events(
+    what: str, campaign_code: str, units: Sequence[tuple[str, dict[str, Any]]]
+) -> int:
+    """`tonvinh.unit.<what>` for the first UNIT_EVENTS_PER_RUN units, then one
+    `tonvinh.campaign.<what>` for the whole lot (count, unit codes); returns events emitted.
+
+    Call it once per stage run, after the work is committed, with every unit concerned.
+    """
+    if not units:
+        return 0
+    campaign = {
+        "prefect.resource.id": f"tonvinh.campaign.{campaign_code}",
+        "prefect.resource.role": "campaign",
+    }
+    per_unit = units[:UNIT_EVENTS_PER_RUN]
+    for unit_code, payload in per_unit:
+        emit_event(
+            event=f"tonvinh.unit.{what}",
+            resource={"prefect.resource.id": f"tonvinh.unit.{unit_code}"},
+            related=[campaign],
+            payload=payload,
+        )
+    codes = [code for code, _ in units]
+    emit_event(
+        event=f"tonvinh.campaign.{what}",
+        resource={"prefect.resource.id": f"tonvinh.campaign.{campaign_code}"},
+        payload={
+            "count": len(units),
+            "units": codes[:UNIT_CODES_PER_EVENT],
+            "units_truncated": len(codes) > UNIT_CODES_PER_EVENT,
+            "unit_events": len(per_unit),
+        },
+    )
+    return len(per_unit) + 1
+
+
+FAILED_EXAMPLES_PER_EVENT = 20
+
+
+def _report_failed_emails(report: DeliveryReport) -> None:
+    """A delivery run with failures says so where an operator looks: a `tonvinh.email.failed`
+    event (an Automation can act on it) and a warning in the run's logs. The campaign's summary
+    artifact lists every failed email as well."""
+    if not report.failed:
+        return
+    with session_scope() as session:
+        failed = failed_messages(session, None)
+    examples = [
+        {"kind": m.kind, "to": list(m.to_addrs), "error": m.last_error or ""}
+        for m in failed[-FAILED_EXAMPLES_PER_EVENT:]
+    ]
+    emit_event(
+        event="tonvinh.email.failed",
+        resource={"prefect.resource.id": "tonvinh.outbox"},
+        payload={"failed": report.failed, "failed_total": len(failed), "latest": examples},
+    )
+    get_run_logger().warning(
+        "%d email(s) failed for good (%d in all); see the campaign's summary artifact. "
+        "(%d email gửi lỗi, cần xử lý.)",
+        report.failed,
+        len(failed),
+        report.failed,
+    )
+
+
 @task(
     name="deliver-outbox",
     cache_policy=NO_CACHE,
@@ -70,6 +146,7 @@ def deliver_outbox(now: datetime) -> dict[str, Any]:
     a backoff and are picked up by the next run.
     """
     report = deliver_pending(now, get_settings(), batch_size=get_settings().outbox_batch_size)
+    _report_failed_emails(report)
     return asdict(report)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
+from sqlalchemy import Table, insert, inspect, tuple_
 from sqlmodel import Session, col, delete, select
 
 from flows.awards import campaign_pack
@@ -33,6 +35,7 @@ from models.rules.ladder import Audience
 from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
 from models.settings import get_settings
 
+_BALLOTS = cast(Table, inspect(Ballot).local_table)
 TIE_BREAK_WOMEN_SHARE = 0.7  # collectives with at least 70% women are preferred in a tie [C]
 
 
@@ -118,25 +121,37 @@ def record_ballots(
                 )
         if problems:
             raise OperatorError("\n".join(problems))
+        # The last vote of a member on a dossier wins, within this batch and over earlier ones.
+        # Set-based: one DELETE per 500 (dossier, member) pairs and one multi-row INSERT, not a
+        # statement per vote (a national council casts ~750,000; see BENCHMARKS.md).
+        latest: dict[tuple[int, int], BallotInput] = {}
         for ballot in ballots:
             member_id = members[ballot.member_name].id
             assert member_id is not None
-            session.exec(
-                delete(Ballot).where(
-                    col(Ballot.nomination_id) == ballot.nomination_id,
-                    col(Ballot.member_id) == member_id,
+            latest[(ballot.nomination_id, member_id)] = ballot
+        pairs = list(latest)
+        connection = session.connection()
+        for first in range(0, len(pairs), 500):
+            connection.execute(
+                delete(_BALLOTS).where(
+                    tuple_(_BALLOTS.c.nomination_id, _BALLOTS.c.member_id).in_(
+                        pairs[first : first + 500]
+                    )
                 )
             )
-            session.add(
-                Ballot(
-                    campaign_id=campaign.id,
-                    nomination_id=ballot.nomination_id,
-                    member_id=member_id,
-                    in_favour=ballot.in_favour,
-                    in_writing=ballot.in_writing,
-                    recorded_at=now,
-                )
-            )
+        rows = [
+            {
+                "campaign_id": campaign.id,
+                "nomination_id": nomination_id,
+                "member_id": member_id,
+                "in_favour": ballot.in_favour,
+                "in_writing": ballot.in_writing,
+                "recorded_at": now,
+            }
+            for (nomination_id, member_id), ballot in latest.items()
+        ]
+        for first in range(0, len(rows), 5000):
+            connection.execute(insert(_BALLOTS), rows[first : first + 5000])
         return len(ballots)
 
 
@@ -154,10 +169,15 @@ def _tally(session: Session, campaign: Campaign) -> tuple[TallyOutcome, dict[int
         ).all()
         if n.id is not None
     }
+    # Plain columns: ~750,000 ballots at national scale, too many to build as ORM objects.
     votes = [
-        Vote(b.nomination_id, b.member_id, b.in_favour, b.in_writing)
-        for b in session.exec(select(Ballot).where(Ballot.campaign_id == campaign.id)).all()
-        if b.nomination_id in candidates
+        Vote(nomination_id, member_id, in_favour, in_writing)
+        for nomination_id, member_id, in_favour, in_writing in session.exec(
+            select(
+                Ballot.nomination_id, Ballot.member_id, Ballot.in_favour, Ballot.in_writing
+            ).where(Ballot.campaign_id == campaign.id)
+        ).all()
+        if nomination_id in candidates
     ]
     outcome = tally_council(
         [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
@@ -263,8 +283,11 @@ def _notify_units(
 ) -> None:
     assert campaign.id is not None
     calendar = calendar_for(session, campaign)
+    by_unit: dict[int, list[Nomination]] = defaultdict(list)
+    for nomination in candidates.values():  # grouped once, not scanned once per unit
+        by_unit[nomination.unit_id].append(nomination)
     for part, unit in campaign_parts(session, campaign.id):
-        mine = [n for n in candidates.values() if n.unit_id == unit.id]
+        mine = by_unit.get(unit.id or 0, [])
         if not mine:
             continue
         enqueue_unit_email(

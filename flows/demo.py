@@ -135,7 +135,11 @@ def _rows(rnd: random.Random, unit_name: str, defective: bool) -> list[Nominatio
 def _fix(rows: list[NominationCreate]) -> list[NominationCreate]:
     """What a returned unit does: corrects the claim the reviewer returned."""
     return [
-        r.model_copy(update={"consecutive_base_years": 3}) if r.proposed_title == "CSTD_BO" else r
+        r.model_copy(
+            update={"consecutive_base_years": 3, "initiative_level": InitiativeLevel.MINISTRY}
+        )
+        if r.proposed_title == "CSTD_BO"
+        else r
         for r in rows
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,11 @@ def invite_and_close(campaign_code: str, now: datetime, actor: str) -> int:
             )
         ).all()
         invited = 0
+        by_unit: dict[int, list[Nomination]] = defaultdict(list)
+        for nomination in approved:  # grouped once, not scanned once per unit
+            by_unit[nomination.unit_id].append(nomination)
         for part, unit in campaign_parts(session, campaign.id):
-            mine = [n for n in approved if n.unit_id == unit.id]
+            mine = by_unit.get(unit.id or 0, [])
             if not mine:
                 continue
             invited += enqueue_unit_email(

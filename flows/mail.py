@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifications.outbox import enqueue, key_for
 from sqlmodel import Session
 
 from models.campaign import Campaign, CampaignUnit
@@ -14,6 +15,7 @@ from models.rules.ladder import Audience
 from models.settings import Settings
 from models.unit import Unit
 from notifications.addresses import mailbox
+from notifications.outbox import OutboxItem, enqueue, enqueue_many, key_for
 from notifications.render import render_email
 
 
@@ -93,3 +95,48 @@ def enqueue_unit_email(
         campaign_id=campaign.id,
         unit_id=unit.id,
     )
+
+
+@dataclass(frozen=True)
+class UnitEmail:
+    """One email to one unit, for ``enqueue_unit_emails``."""
+
+    kind: str
+    tier: int
+    audience: Audience
+    unit: Unit
+    part: CampaignUnit
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def enqueue_unit_emails(
+    session: Session,
+    emails: Sequence[UnitEmail],
+    *,
+    campaign: Campaign,
+    calendar: WorkCalendar,
+    now: datetime,
+    settings: Settings,
+) -> list[bool]:
+    """``enqueue_unit_email`` for many units: the same recipients, context and templates, queued
+    with one multi-row insert; returns, in order, whether each was newly queued."""
+    assert campaign.id is not None
+    items: list[OutboxItem] = []
+    for email in emails:
+        assert email.unit.id is not None
+        context = unit_context(campaign, email.unit, email.part, calendar, now, settings)
+        to, cc = recipients(email.audience, email.unit, settings)
+        items.append(
+            OutboxItem(
+                key=key_for(campaign.id, email.unit.id, email.kind, email.tier),
+                kind=email.kind,
+                tier=email.tier,
+                to=to,
+                cc=cc,
+                rendered=render_email(email.kind, context | email.extra, lang=settings.lang),
+                campaign_id=campaign.id,
+                unit_id=email.unit.id,
+            )
+        )
+    inserted = enqueue_many(session, items, now)
+    return [item.key in inserted for item in items]

@@ -7,27 +7,30 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.events import emit_event
+from sqlmodel import col, select
 
 from flows.common import (
     calendar_for,
-    campaign_parts,
     deliver_outbox,
+    emit_unit_events,
     ladder_config,
     load_campaign,
 )
-from flows.mail import enqueue_unit_email
+from flows.mail import UnitEmail, enqueue_unit_emails
 from flows.monitor import publish_campaign_artifacts
 from flows.status import sent_reminder_tiers
 from models import audit
-from models.campaign import CampaignStage
+from models.campaign import CampaignStage, CampaignUnit
 from models.clock import resolve
 from models.db import session_scope
 from models.rules.ladder import UnitProgress, due_reminders
 from models.settings import get_settings
+from models.unit import Unit
 
 # Reminders make sense only while units can still submit.
 REMINDING_STAGES = (CampaignStage.CALLING, CampaignStage.REVIEW)
+# Units nudged per multi-row insert (rows loaded, rendered and queued together).
+CHUNK = 500
 
 
 @task(name="enqueue-due-reminders", cache_policy=NO_CACHE)
@@ -40,66 +43,81 @@ def enqueue_due_reminders(campaign_code: str, now: datetime) -> dict[str, int]:
     settings = get_settings()
     config = ladder_config(settings)
     queued = {"reminders": 0, "escalations": 0}
+    overdue: list[tuple[str, dict[str, Any]]] = []
     with session_scope() as session:
         campaign = load_campaign(session, campaign_code)
         assert campaign.id is not None
         if campaign.stage not in REMINDING_STAGES:
             return queued
         calendar = calendar_for(session, campaign)
-        parts = {unit.id: (part, unit) for part, unit in campaign_parts(session, campaign.id)}
         sent = sent_reminder_tiers(session, campaign.id)
+        # Plain columns for the rule (10,000 units); whole rows only for the units nudged.
         progress = [
             UnitProgress(
                 unit_id=unit_id,
-                deadline=part.deadline,
-                submitted=part.first_submitted_at is not None,
-                paused=part.reminders_paused,
+                deadline=deadline,
+                submitted=first_submitted is not None,
+                paused=paused,
                 sent_tiers=frozenset(sent.get(unit_id, ())),
             )
-            for unit_id, (part, _unit) in parts.items()
-            if unit_id is not None
+            for unit_id, deadline, first_submitted, paused in session.exec(
+                select(  # type: ignore[call-overload]
+                    CampaignUnit.unit_id,
+                    CampaignUnit.deadline,
+                    CampaignUnit.first_submitted_at,
+                    CampaignUnit.reminders_paused,
+                ).where(CampaignUnit.campaign_id == campaign.id)
+            ).all()
         ]
-        for due in due_reminders(now, progress, calendar, config):
-            part, unit = parts[due.unit_id]
-            inserted = enqueue_unit_email(
-                session,
-                kind=due.step.kind,
-                tier=due.step.tier,
-                audience=due.step.audience,
-                campaign=campaign,
-                unit=unit,
-                part=part,
-                calendar=calendar,
-                now=now,
-                settings=settings,
-                extra={"tier": due.step.tier, "max_reminders": config.max_reminders},
-            )
-            if not inserted:
-                continue
-            is_escalation = due.step.kind.startswith("escalation")
-            queued["escalations" if is_escalation else "reminders"] += 1
-            audit.record(
-                session,
-                at=now,
-                actor="scheduler",
-                entity="campaign_unit",
-                entity_id=part.id or 0,
-                campaign_id=campaign.id,
-                action=f"nudged:{due.step.kind}",
-                reason=f"tier {due.step.tier}, {due.working_days_left} working days left",
-            )
-            if due.step.kind == "overdue":
-                emit_event(
-                    event="tonvinh.unit.overdue",
-                    resource={"prefect.resource.id": f"tonvinh.unit.{unit.code}"},
-                    related=[
-                        {
-                            "prefect.resource.id": f"tonvinh.campaign.{campaign.code}",
-                            "prefect.resource.role": "campaign",
-                        }
-                    ],
-                    payload={"deadline": part.deadline.isoformat()},
+        due_all = due_reminders(now, progress, calendar, config)
+        for start in range(0, len(due_all), CHUNK):
+            chunk = due_all[start : start + CHUNK]
+            parts = {
+                unit.id: (part, unit)
+                for part, unit in session.exec(
+                    select(CampaignUnit, Unit)
+                    .join(Unit, col(Unit.id) == CampaignUnit.unit_id)
+                    .where(
+                        CampaignUnit.campaign_id == campaign.id,
+                        col(CampaignUnit.unit_id).in_([d.unit_id for d in chunk]),
+                    )
+                ).all()
+            }
+            emails = [
+                UnitEmail(
+                    kind=due.step.kind,
+                    tier=due.step.tier,
+                    audience=due.step.audience,
+                    unit=parts[due.unit_id][1],
+                    part=parts[due.unit_id][0],
+                    extra={"tier": due.step.tier, "max_reminders": config.max_reminders},
                 )
+                for due in chunk
+            ]
+            inserted = enqueue_unit_emails(
+                session, emails, campaign=campaign, calendar=calendar, now=now, settings=settings
+            )
+            for due, email, new in zip(chunk, emails, inserted, strict=True):
+                if not new:
+                    continue
+                part, unit = email.part, email.unit
+                is_escalation = due.step.kind.startswith("escalation")
+                queued["escalations" if is_escalation else "reminders"] += 1
+                audit.record(
+                    session,
+                    at=now,
+                    actor="scheduler",
+                    entity="campaign_unit",
+                    entity_id=part.id or 0,
+                    campaign_id=campaign.id,
+                    action=f"nudged:{due.step.kind}",
+                    reason=f"tier {due.step.tier}, {due.working_days_left} working days left",
+                )
+                if due.step.kind == "overdue":
+                    overdue.append((unit.code, {"deadline": part.deadline.isoformat()}))
+    # After the commit, and capped: one event per unit would overflow the server's event queue
+    # for a 10,000-unit campaign (see flows.common.emit_unit_events).
+    emit_unit_events("overdue", campaign_code, overdue)
     return queued
 
 

@@ -8,6 +8,7 @@ from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.nomination import Nomination, ReviewFinding, Submission
 from models.outbox import OutboxMessage
+from models.scheduler import SchedulerJob
 from models.unit import Unit
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Nomination",
     "OutboxMessage",
     "ReviewFinding",
+    "SchedulerJob",
     "Submission",
     "Unit",
 ]

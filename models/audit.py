@@ -6,9 +6,9 @@ The migration installs triggers that refuse UPDATE and DELETE on this table.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, Table, inspect
 from sqlmodel import Field, Session, SQLModel
 
 from models.db import AwareDateTime
@@ -28,6 +28,38 @@ class AuditEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=32)
     reason: str = ""
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# The table itself, for Core inserts of many events at once (``insert(TABLE)``, ``values``).
+TABLE = cast(Table, inspect(AuditEvent).local_table)
+
+
+def values(
+    *,
+    at: datetime,
+    actor: str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    campaign_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One event as the column values of a Core ``insert(TABLE)``: for writing many at once."""
+    return {
+        "at": at,
+        "actor": actor,
+        "campaign_id": campaign_id,
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "details": details or {},
+    }
 
 
 def record(

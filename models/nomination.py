@@ -70,7 +70,8 @@ class NominationCreate(NominationBase):
 
 
 class Nomination(NominationBase, table=True):
-    __table_args__ = (Index("ix_nomination_campaign_unit", "campaign_id", "unit_id"),)
+    # (campaign, unit, status): the per-unit counts read the index alone (migration 0004).
+    __table_args__ = (Index("ix_nomination_campaign_unit", "campaign_id", "unit_id", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)

@@ -18,7 +18,11 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(SQLModel, table=True):
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # Per-unit counts and the ladder's memory, read from the index alone (migration 0004).
+        Index("ix_outbox_campaign_unit_kind", "campaign_id", "unit_id", "kind", "status", "tier"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # campaign:unit:kind:tier - a re-run that would send the same nudge inserts nothing.

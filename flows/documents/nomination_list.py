@@ -17,11 +17,13 @@ import hashlib
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
@@ -33,6 +35,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
+from flows.documents.text import CLEANED_AWAY as _CLEANED_AWAY
 from flows.documents.text import clean_text, match_key, vn_date
 from models import clock
 from models.nomination import Attachment, InitiativeLevel, NominationCreate, NomineeKind
@@ -189,12 +192,14 @@ class _SheetSpec:
     columns: tuple[_Column, ...]
     note: str
 
+    def __post_init__(self) -> None:
+        # Looked up for every cell of every row: a dict, not a scan of the columns.
+        object.__setattr__(self, "_positions", {c.key: i for i, c in enumerate(self.columns)})
+
     def position(self, key: str) -> int:
         """0-based position of the column holding ``key``."""
-        for index, column in enumerate(self.columns):
-            if column.key == key:
-                return index
-        raise KeyError(key)
+        positions: dict[str, int] = self.__dict__["_positions"]
+        return positions[key]
 
     def column(self, key: str) -> _Column:
         return self.columns[self.position(key)]
@@ -410,6 +415,65 @@ def write_unit_template(path: Path, header: ListHeader, awards: Sequence[AwardCh
     return write_filled_list(path, header, awards, [])
 
 
+# Stand-ins in a campaign's prototype list, replaced per unit (``write_unit_templates``).
+_PROTO_CODE = "ZZTONVINHUNITCODEZZ"
+_PROTO_NAME = "ZZTONVINHUNITNAMEZZ"
+_PROTO_DEADLINE = date(1901, 2, 3)
+
+
+def write_unit_templates(
+    targets: Sequence[tuple[Path, ListHeader]], awards: Sequence[AwardChoice]
+) -> list[Path]:
+    """``write_unit_template`` for many units: the same files, ~10x faster.
+
+    The workbook is laid out once per campaign with stand-ins for the unit's code, name and
+    deadline; each unit's copy is that file with its own values put in (a zip rewrite of the
+    few parts that carry them). 10,000 units took ~15 ms each through openpyxl.
+    """
+    prototypes: dict[tuple[str, str], tuple[dict[str, bytes], list[zipfile.ZipInfo]]] = {}
+    written: list[Path] = []
+    for path, header in targets:
+        key = (header.campaign_code, header.campaign_name)
+        if key not in prototypes:
+            prototypes[key] = _prototype(path.parent, header, awards)
+        members, infos = prototypes[key]
+        stand_ins = {
+            _PROTO_CODE.encode(): _xml_text(header.unit_code),
+            _PROTO_NAME.encode(): _xml_text(header.unit_name),
+            vn_date(_PROTO_DEADLINE).encode(): _xml_text(vn_date(header.deadline)),
+            _PROTO_DEADLINE.isoformat().encode(): _xml_text(header.deadline.isoformat()),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info in infos:
+                data = members[info.filename]
+                if _PROTO_CODE.encode() in data or _PROTO_NAME.encode() in data:
+                    for stand_in, value in stand_ins.items():
+                        data = data.replace(stand_in, value)
+                archive.writestr(info, data)
+        written.append(path)
+    return written
+
+
+def _xml_text(value: str) -> bytes:
+    return xml_escape(value).encode("utf-8")
+
+
+def _prototype(
+    folder: Path, header: ListHeader, awards: Sequence[AwardChoice]
+) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
+    stand_in = ListHeader(
+        header.campaign_code, header.campaign_name, _PROTO_CODE, _PROTO_NAME, _PROTO_DEADLINE
+    )
+    buffer = io.BytesIO()
+    book = _filled_workbook(stand_in, awards, [])
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        infos = archive.infolist()
+        members = {info.filename: archive.read(info) for info in infos}
+    return members, infos
+
+
 def write_filled_list(
     path: Path,
     header: ListHeader,
@@ -423,6 +487,15 @@ def write_filled_list(
     that is not among ``awards`` is written as the raw code, so a simulated unit can submit a
     title the campaign does not offer and see it rejected.
     """
+    book = _filled_workbook(header, awards, rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def _filled_workbook(
+    header: ListHeader, awards: Sequence[AwardChoice], rows: Sequence[NominationCreate]
+) -> Workbook:
     index = _AwardIndex(awards)
     book = Workbook()
     individuals = book.active
@@ -446,9 +519,7 @@ def write_filled_list(
     book.security = WorkbookProtection(lockStructure=True)
     book.properties.creator = "tonvinh"
     book.properties.title = f"Danh sách đề nghị khen thưởng – {header.unit_name}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    return book
 
 
 def _write_lists(book: Workbook, sheet: Any, index: _AwardIndex) -> None:
@@ -1091,7 +1162,16 @@ def _merged_cells(sheet: Any, spec: _SheetSpec) -> list[RowError]:
 
 
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    stripped = value.strip()
+    # Fast path (every cell of every row comes here): a first character that clean_text keeps
+    # means the text is not blank; only strings starting with an invisible or odd space need it.
+    if stripped and stripped[0] not in _CLEANED_AWAY:
+        return False
+    return not clean_text(value)
 
 
 def _number_text(value: float) -> str:

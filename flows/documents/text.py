@@ -18,6 +18,11 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 # Spaces that are not U+0020 (non-breaking, narrow, figure, ideographic ...).
 _ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000"), " ")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+# Both tables in one pass of str.translate (this runs on every cell of a 10,000-row list).
+_CLEAN = {**_INVISIBLE, **_ODD_SPACES}
+# Characters clean_text may drop or turn into a space (so a string starting with anything else
+# is certainly not blank once cleaned).
+CLEANED_AWAY = frozenset(map(chr, _CLEAN))
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -27,7 +32,7 @@ def clean_text(value: str, *, single_line: bool = True) -> str:
     Multi-line fields (the achievements summary) keep their line breaks, because units write
     them as bullet lists; only the line ends and odd spaces are tidied.
     """
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_ODD_SPACES)
+    text = unicodedata.normalize("NFC", value).translate(_CLEAN)
     if single_line:
         return _WHITESPACE.sub(" ", text).strip()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

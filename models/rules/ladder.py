@@ -233,6 +233,19 @@ def standing(
     return _standing(moment, unit, _LadderCache(moment.date(), calendar, config))
 
 
+def standings(
+    now: datetime,
+    units: Iterable[UnitProgress],
+    calendar: WorkCalendar,
+    config: LadderConfig = LadderConfig(),
+) -> list[UnitStanding]:
+    """``standing`` for many units at once, in the given order: the ladder and the working days
+    left are computed once per distinct deadline, not once per unit."""
+    moment = to_vn(now)
+    cache = _LadderCache(moment.date(), calendar, config)
+    return [_standing(moment, unit, cache) for unit in units]
+
+
 def units_behind(
     now: datetime,
     units: Iterable[UnitProgress],

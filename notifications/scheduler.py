@@ -1,0 +1,583 @@
+"""The one reminder scheduler: APScheduler 3.x, its jobs persisted in our database, one process.
+
+What it does
+    ``tonvinh scheduler`` holds a lock (below), plans one *date* job per distinct ladder step time
+    of every campaign still taking submissions, and fires the ``send-reminders`` flow at each of
+    those times. Every ``sync_every`` minutes it plans again, so an operator's change (a unit
+    submitted, a deadline extended, reminders paused or resumed, a campaign moved on) adds, moves
+    or removes jobs. Every ``deliver_every`` minutes it delivers the outbox, so a message deferred
+    by a transient SMTP failure goes out without waiting for the next reminder.
+
+Why each reminder fires once
+    * The job store (table ``apscheduler_jobs``, created by migration 0003) keeps the planned
+      times across a crash: a time that passed while the process was down fires once after a
+      restart, because every job carries its own ``misfire_grace_time`` and ``coalesce=True``.
+    * APScheduler deletes a date job when it hands it to a worker thread, before the flow ends; a
+      kill during the flow would lose that run. The planner therefore re-plans the latest passed
+      step of a deadline while it is within the grace *and still owed to some unit* (its tier is
+      not in the outbox for every unit), so a run that did not finish (killed, or failed on a
+      database error) is run again at the next sync or start, and one that did is not.
+    * The flow itself sends a step at most once whatever happens: ``due_reminders`` picks the
+      single latest step not yet sent, and the outbox key ``campaign:unit:kind:tier`` inserts once.
+    * Only one scheduler may use the store (two processes on one APScheduler store run jobs twice,
+      see shared/STACK.md): ``acquire_scheduler_lock`` refuses a second one.
+
+The lock dies with the process
+    PostgreSQL: a session advisory lock (``pg_try_advisory_lock(key, schema hash)``) held on a
+    dedicated autocommit connection; the server releases it when that connection closes, which a
+    SIGKILL does. Keyed by schema as well, so two deployments in two schemas of one database do not
+    block each other. A watchdog job checks every ``lock_check_seconds`` that the lock is still
+    ours (a dropped connection loses it) and stops the scheduler if not.
+    SQLite: an exclusive ``fcntl.flock`` on ``<database file>.scheduler.lock``; the kernel drops it
+    when the process dies. Do not delete that file while a scheduler runs (the watchdog notices and
+    stops the scheduler, since a new file would admit a second one). Local disks only: ``flock``
+    over NFS is not reliable (neither is SQLite).
+
+Time
+    APScheduler fires on the wall clock; everything it plans comes from ``models.clock.now()`` and
+    the rules. A frozen clock (``TONVINH_NOW``, ``set_now``) would make the two disagree, so the
+    scheduler refuses to start with one.
+
+Prefect
+    Each firing calls the ``send-reminders`` flow directly, so with ``PREFECT_API_URL`` set every
+    reminder run is a flow run on that server. No Prefect schedule or deployment exists for
+    reminders, on purpose: two mechanisms scheduling the same step could only fire it twice.
+
+Layering
+    This module sits in ``notifications`` but drives a flow, so it imports ``flows`` lazily, inside
+    the functions that need them (the calendar, ladder settings and "sent tiers" come from the very
+    functions the flow uses, so the planner cannot disagree with the flow).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import socket
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, BaseScheduler
+from apscheduler.triggers.date import DateTrigger
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session, col, select
+
+from models import clock
+from models.campaign import Campaign, CampaignUnit
+from models.clock import VN_TZ, to_vn
+from models.db import get_engine, normalise_url, session_scope
+from models.rules.ladder import plan_ladder
+from models.scheduler import SCHEDULER_JOBS_TABLE
+from models.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+REMINDER_STORE = "reminders"  # the persistent store; the housekeeping jobs live in memory
+JOB_PREFIX = "remind:"
+FIRE_REMINDERS_REF = "notifications.scheduler:fire_reminders"
+SYNC_JOB_ID = "sync"
+DELIVER_JOB_ID = "deliver"
+LOCK_JOB_ID = "lock-watch"
+# First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
+ADVISORY_LOCK_KEY = 0x746F6E76
+# The wall clock and models.clock.now() may differ by this much before we call the clock frozen.
+CLOCK_TOLERANCE = timedelta(seconds=5)
+
+# fire_reminders and sync_jobs never overlap: a sync reads the outbox only once a run that was
+# already under way has written it, so it never re-plans a step that is being sent.
+_RUN_LOCK = threading.Lock()
+
+
+class SchedulerSettings(BaseSettings):
+    """``TONVINH_SCHEDULER_*``: the scheduler's own knobs.
+
+    ``misfire_grace_minutes`` (default 6 h): how late a reminder may still go out after its time
+    when the scheduler was down. Steps fall due at the ladder's send hour (08:00): six hours
+    covers a night-time outage or a morning restart and still delivers the same working day
+    before about 14:00, inside office hours. A step missed by more is not sent late (it would
+    arrive in the evening or on another day); the next step of the ladder covers the unit, and
+    ``tonvinh remind`` sends the due step by hand at any time.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TONVINH_SCHEDULER_", env_file=".env", extra="ignore"
+    )
+
+    misfire_grace_minutes: int = 6 * 60
+    sync_every_minutes: int = 15
+    deliver_every_minutes: int = 5
+    lock_check_seconds: int = 30
+    workers: int = 4
+
+    @property
+    def misfire_grace(self) -> timedelta:
+        return timedelta(minutes=self.misfire_grace_minutes)
+
+
+class SchedulerRefused(RuntimeError):
+    """The scheduler cannot start; the message is Vietnamese, then English."""
+
+
+class SchedulerLocked(SchedulerRefused):
+    """Another scheduler holds the job store."""
+
+
+class SchedulerLockLost(RuntimeError):
+    """The lock went away while running (dropped database connection, deleted lock file)."""
+
+
+# --------------------------------------------------------------------------------------- lock
+
+
+@dataclass
+class SchedulerLock:
+    """A held lock: ``description`` says what it is, ``still_held()`` checks it is still ours."""
+
+    description: str
+    _check: Callable[[], bool] = field(repr=False)
+
+    def still_held(self) -> bool:
+        try:
+            return self._check()
+        except Exception:
+            log.exception("Could not check the scheduler lock")
+            return False
+
+
+def _holder_tag() -> str:
+    return f"tonvinh-scheduler pid={os.getpid()} host={socket.gethostname()}"[:63]
+
+
+def _locked_message(what: str, holder: str) -> str:
+    held_by = f" — {holder}" if holder else ""
+    return (
+        "Không khởi động: một bộ lập lịch khác đang chạy trên cùng cơ sở dữ liệu "
+        f"({what}{held_by}). Chỉ được chạy một bộ lập lịch; hãy dừng bộ kia trước. / "
+        "Refusing to start: another scheduler is running on the same database "
+        f"({what}{held_by}). Only one may run; stop the other one first."
+    )
+
+
+def lock_file_for(settings: Settings) -> Path:
+    """Where the SQLite lock lives: next to the database file (or in var_dir for a memory DB)."""
+    database = make_url(normalise_url(settings.effective_database_url)).database
+    if not database or database == ":memory:":
+        return settings.var_dir / "scheduler.lock"
+    return Path(database + ".scheduler.lock")
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[SchedulerLock]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
+            raise SchedulerLocked(_locked_message(f"khóa/lock {path}", holder)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{_holder_tag()} since={datetime.now(VN_TZ).isoformat()}\n".encode(), 0)
+        inode = os.fstat(fd).st_ino
+
+        def check() -> bool:
+            # The same file still sits at that path (a deleted file would let a second one in).
+            try:
+                return os.stat(path).st_ino == inode
+            except FileNotFoundError:
+                return False
+
+        yield SchedulerLock(f"flock {path}", check)
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _pg_holder(connection: Connection, key2: int) -> str:
+    row = connection.execute(
+        text(
+            "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.classid::bigint = :k1 AND l.objid::bigint = :k2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
+        {"k1": ADVISORY_LOCK_KEY, "k2": key2},
+    ).first()
+    if row is None:
+        return ""
+    name, address, since = row
+    return f"{name or '?'} from {address or 'local socket'} since {since:%Y-%m-%d %H:%M:%S%z}"
+
+
+@contextmanager
+def _advisory_lock() -> Iterator[SchedulerLock]:
+    # Autocommit: the connection holds a session-level lock for days and must not sit idle in a
+    # transaction. invalidate() closes the DBAPI connection instead of returning it to the pool,
+    # where a session lock would otherwise outlive us.
+    connection = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        key2 = zlib.crc32(str(schema).encode()) & 0x7FFFFFFF
+        connection.execute(
+            text("SELECT set_config('application_name', :n, false)"), {"n": _holder_tag()}
+        )
+        got = connection.execute(
+            text("SELECT pg_try_advisory_lock(:k1, :k2)"), {"k1": ADVISORY_LOCK_KEY, "k2": key2}
+        ).scalar_one()
+        what = f"pg_advisory_lock({ADVISORY_LOCK_KEY}, {key2}) schema {schema}"
+        if not got:
+            raise SchedulerLocked(_locked_message(what, _pg_holder(connection, key2)))
+
+        def check() -> bool:
+            held = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND objsubid = 2 "
+                    "AND classid::bigint = :k1 AND objid::bigint = :k2"
+                ),
+                {"k1": ADVISORY_LOCK_KEY, "k2": key2},
+            ).scalar_one()
+            return bool(held)
+
+        yield SchedulerLock(what, check)
+    finally:
+        connection.invalidate()
+        connection.close()
+
+
+@contextmanager
+def acquire_scheduler_lock(settings: Settings) -> Iterator[SchedulerLock]:
+    """Hold the one-scheduler lock for the ``with`` block; ``SchedulerLocked`` if it is taken.
+
+    The lock belongs to the process (a connection or an open file), never to a row with a
+    heartbeat, so a SIGKILL can never leave it behind.
+    """
+    dialect = make_url(normalise_url(settings.effective_database_url)).get_backend_name()
+    if dialect == "sqlite":
+        manager = _file_lock(lock_file_for(settings))
+    elif dialect == "postgresql":
+        manager = _advisory_lock()
+    else:
+        raise SchedulerRefused(
+            f"Bộ lập lịch chưa hỗ trợ cơ sở dữ liệu {dialect}. / "
+            f"The scheduler does not support the {dialect} database."
+        )
+    with manager as lock:
+        yield lock
+
+
+# ------------------------------------------------------------------------------------ planning
+
+
+def job_id_for(campaign_code: str, at: datetime) -> str:
+    return f"{JOB_PREFIX}{campaign_code}:{to_vn(at).isoformat()}"
+
+
+def planned_reminder_times(
+    session: Session, now: datetime, *, grace: timedelta | None = None
+) -> dict[str, tuple[str, datetime]]:
+    """Every reminder run still to make: ``{job id: (campaign code, time)}``.
+
+    For each campaign taking submissions (CALLING, REVIEW) and each distinct deadline among its
+    units that have not submitted and are not paused, the ladder's steps that are still owed to
+    at least one of those units (tier above the highest the unit already has in the outbox):
+    every future step, and the latest passed step while it is within ``grace`` (a run the
+    scheduler missed or did not finish). Several deadlines on one step time make one run. Reads
+    the database, writes nothing.
+    """
+    from flows.common import calendar_for, ladder_config
+    from flows.remind import REMINDING_STAGES
+    from flows.status import sent_reminder_tiers
+
+    moment = to_vn(now)
+    window = SchedulerSettings().misfire_grace if grace is None else grace
+    config = ladder_config(get_settings())
+    planned: dict[str, tuple[str, datetime]] = {}
+    campaigns = session.exec(
+        select(Campaign).where(col(Campaign.stage).in_(REMINDING_STAGES)).order_by(Campaign.code)
+    ).all()
+    for campaign in campaigns:
+        assert campaign.id is not None
+        parts = session.exec(
+            select(CampaignUnit).where(
+                CampaignUnit.campaign_id == campaign.id,
+                col(CampaignUnit.first_submitted_at).is_(None),
+                col(CampaignUnit.reminders_paused).is_(False),
+            )
+        ).all()
+        if not parts:
+            continue
+        sent = sent_reminder_tiers(session, campaign.id)
+        # Per deadline, the lowest "highest tier already queued" among its units: a step is
+        # still owed to someone exactly when its tier is above that.
+        floor: dict[date, int] = {}
+        for part in parts:
+            top = max(sent.get(part.unit_id, ()), default=0)
+            floor[part.deadline] = min(floor.get(part.deadline, top), top)
+        calendar = calendar_for(session, campaign)
+        for deadline, lowest in floor.items():
+            steps = plan_ladder(deadline, calendar, config)
+            passed = [s for s in steps if s.at <= moment]
+            owed = [s for s in steps if s.at > moment]
+            if passed and passed[-1].at >= moment - window:
+                owed.append(passed[-1])  # only the latest: due_reminders never sends older ones
+            for step in owed:
+                if step.tier > lowest:
+                    planned[job_id_for(campaign.code, step.at)] = (campaign.code, to_vn(step.at))
+    return planned
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    planned: int
+    added: int
+    replaced: int
+    removed: int
+
+
+def sync_jobs(
+    scheduler: BaseScheduler,
+    now: datetime,
+    *,
+    grace: timedelta | None = None,
+    planned: dict[str, tuple[str, datetime]] | None = None,
+) -> SyncReport:
+    """Make the persistent store hold exactly the planned reminder jobs (``planned`` if given).
+
+    The scheduler must be started (paused is fine) so the store is readable. A job's id is
+    ``remind:<campaign>:<time>``, so a moved step is a new id and the old one goes; unchanged jobs
+    are left alone, a job whose grace changed is replaced under its id, jobs no longer planned are
+    removed. Each job stores its own ``misfire_grace_time`` and ``coalesce=True``.
+    """
+    window = SchedulerSettings().misfire_grace if grace is None else grace
+    grace_seconds = int(window.total_seconds())
+    with _RUN_LOCK:
+        if planned is None:
+            with session_scope() as session:
+                planned = planned_reminder_times(session, now, grace=window)
+        existing = {
+            job.id: job
+            for job in scheduler.get_jobs(jobstore=REMINDER_STORE)
+            if job.id.startswith(JOB_PREFIX)
+        }
+        removed = 0
+        for job_id in sorted(existing.keys() - planned.keys()):
+            scheduler.remove_job(job_id, jobstore=REMINDER_STORE)
+            removed += 1
+        added = replaced = 0
+        for job_id, (campaign_code, at) in sorted(planned.items()):
+            job = existing.get(job_id)
+            if (
+                job is not None
+                and isinstance(job.trigger, DateTrigger)
+                and job.trigger.run_date == at
+                and job.misfire_grace_time == grace_seconds
+                and tuple(job.args) == (campaign_code,)
+            ):
+                continue
+            scheduler.add_job(
+                FIRE_REMINDERS_REF,
+                trigger=DateTrigger(run_date=at, timezone=VN_TZ),
+                args=[campaign_code],
+                id=job_id,
+                name=f"nhắc việc / reminders {campaign_code} {to_vn(at):%d/%m/%Y %H:%M}",
+                jobstore=REMINDER_STORE,
+                misfire_grace_time=grace_seconds,
+                coalesce=True,
+                max_instances=1,
+                replace_existing=True,
+            )
+            if job is None:
+                added += 1
+            else:
+                replaced += 1
+    report = SyncReport(planned=len(planned), added=added, replaced=replaced, removed=removed)
+    log.info("Reminder jobs synchronised at %s: %s", to_vn(now).isoformat(), report)
+    return report
+
+
+# ------------------------------------------------------------------------------------- the jobs
+
+
+def fire_reminders(campaign_code: str) -> dict[str, Any]:
+    """A reminder job: run the ``send-reminders`` flow for one campaign, now."""
+    from flows.remind import send_reminders
+
+    with _RUN_LOCK:
+        moment = clock.now()
+        log.info("Reminder run for %s at %s", campaign_code, moment.isoformat())
+        result: dict[str, Any] = send_reminders(campaign_code, now=moment)
+    log.info("Reminder run for %s done: %s", campaign_code, result)
+    return result
+
+
+def deliver_outbox_job() -> None:
+    """Housekeeping: deliver whatever is due (retries after transient SMTP failures)."""
+    from notifications.outbox import deliver_pending
+
+    settings = get_settings()
+    deliver_pending(clock.now(), settings, batch_size=settings.outbox_batch_size)
+
+
+# ------------------------------------------------------------------------------------ the process
+
+
+@dataclass
+class SchedulerStatus:
+    """What a starting scheduler reports once it runs (``on_ready``) and when it stops."""
+
+    lock: str
+    reminder_jobs: int
+    next_run: datetime | None
+    sync: SyncReport
+    prefect_api_url: str | None
+
+
+def _check_clock() -> None:
+    wall = datetime.now(VN_TZ)
+    if abs(clock.now() - wall) > CLOCK_TOLERANCE:
+        raise SchedulerRefused(
+            f"Đồng hồ đang bị cố định ({clock.now().isoformat()}, TONVINH_NOW): bộ lập lịch chạy "
+            "theo giờ thực, hãy bỏ TONVINH_NOW. / The clock is frozen "
+            f"({clock.now().isoformat()}, TONVINH_NOW): the scheduler runs on the wall clock; "
+            "unset TONVINH_NOW."
+        )
+
+
+def _prefect_api_url() -> str | None:
+    from prefect.settings import PREFECT_API_URL
+
+    value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+def run_scheduler(
+    settings: Settings,
+    *,
+    sync_every_minutes: int | None = None,
+    deliver_every_minutes: int | None = None,
+    stop_after: float | None = None,
+    on_ready: Callable[[SchedulerStatus], None] | None = None,
+    scheduler_settings: SchedulerSettings | None = None,
+) -> SchedulerStatus:
+    """Run the one scheduler until SIGTERM/SIGINT (or ``stop_after`` seconds); see the module doc.
+
+    Raises ``SchedulerLocked`` when another scheduler holds the store, ``SchedulerRefused`` for a
+    frozen clock, ``SchedulerLockLost`` when the lock went away while running. The store is
+    opened on ``models.db.get_engine()`` (never a bare URL: the engine carries PostgreSQL options
+    such as ``search_path``). Starts paused, synchronises, then resumes, so a job planned before
+    a change made while the scheduler was down is dropped before it can fire.
+    """
+    config = scheduler_settings or SchedulerSettings()
+    sync_every = sync_every_minutes or config.sync_every_minutes
+    deliver_every = deliver_every_minutes or config.deliver_every_minutes
+    _check_clock()
+    prefect_url = _prefect_api_url()
+    if prefect_url is None:
+        log.warning(
+            "PREFECT_API_URL is not set: each reminder run starts a throwaway Prefect server "
+            "and no flow run stays visible; point it at the Prefect server to monitor runs."
+        )
+    stop = threading.Event()
+    lost = threading.Event()
+    with acquire_scheduler_lock(settings) as lock:
+        log.info("Scheduler lock held: %s", lock.description)
+        scheduler = BackgroundScheduler(
+            jobstores={
+                "default": MemoryJobStore(),
+                REMINDER_STORE: SQLAlchemyJobStore(
+                    engine=get_engine(), tablename=SCHEDULER_JOBS_TABLE
+                ),
+            },
+            executors={"default": ThreadPoolExecutor(config.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=VN_TZ,
+        )
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("Signal %s: stopping the scheduler", signal.Signals(signum).name)
+            stop.set()
+
+        def watch_lock() -> None:
+            if not lock.still_held():
+                log.critical("The scheduler lock was lost (%s): stopping", lock.description)
+                lost.set()
+                stop.set()
+
+        def sync() -> None:
+            sync_jobs(scheduler, clock.now(), grace=config.misfire_grace)
+
+        previous: dict[signal.Signals, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, on_signal)
+        scheduler.start(paused=True)
+        try:
+            report = sync_jobs(scheduler, clock.now(), grace=config.misfire_grace)
+            # In memory, not persisted: rebuilt from the options at every start. Run however late.
+            housekeeping: dict[str, Any] = {
+                "jobstore": "default",
+                "replace_existing": True,
+                "misfire_grace_time": None,
+            }
+            scheduler.add_job(sync, "interval", minutes=sync_every, id=SYNC_JOB_ID, **housekeeping)
+            scheduler.add_job(
+                deliver_outbox_job,
+                "interval",
+                minutes=deliver_every,
+                id=DELIVER_JOB_ID,
+                name="gửi thư đang chờ / deliver the outbox",
+                next_run_time=datetime.now(VN_TZ),  # pending mail from before goes out at once
+                **housekeeping,
+            )
+            scheduler.add_job(
+                watch_lock,
+                "interval",
+                seconds=config.lock_check_seconds,
+                id=LOCK_JOB_ID,
+                name="kiểm tra khóa / check the lock",
+                **housekeeping,
+            )
+            scheduler.resume()
+            jobs = scheduler.get_jobs(jobstore=REMINDER_STORE)
+            status = SchedulerStatus(
+                lock=lock.description,
+                reminder_jobs=len(jobs),
+                next_run=min((j.next_run_time for j in jobs if j.next_run_time), default=None),
+                sync=report,
+                prefect_api_url=prefect_url,
+            )
+            if on_ready is not None:
+                on_ready(status)
+            stop.wait(stop_after)
+        finally:
+            if scheduler.state == STATE_PAUSED:
+                # Failed before resume(): APScheduler's loop wakes up once on shutdown (STOPPED is
+                # not PAUSED) and would process due jobs against stopped executors, deleting them
+                # from the store. Detach the store first; its jobs stay in the table.
+                scheduler.remove_jobstore(REMINDER_STORE)
+            # Waits for a reminder run under way; the lock is released only after that.
+            scheduler.shutdown(wait=True)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+    if lost.is_set():
+        raise SchedulerLockLost(
+            f"Mất khóa bộ lập lịch ({lock.description}); đã dừng. / "
+            f"Lost the scheduler lock ({lock.description}); stopped."
+        )
+    return status

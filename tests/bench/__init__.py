@@ -1,0 +1,1 @@
+"""Benchmarks (issue 5): run with `make bench` or `python -m tests.bench.run`."""

@@ -1,0 +1,336 @@
+"""Scenario 1 — nudge: who is behind, render and deliver every nudge to a real SMTP server.
+
+    python -m tests.bench.bench_nudge [--units 10000] [--baseline-units 300]
+
+A campaign of ``--units`` units, 40% of them behind two working days before the deadline: the
+product's ``send-reminders`` flow (one flow run, three tasks) decides, renders, queues and
+delivers every nudge over one SMTP connection to an aiosmtpd server in ANOTHER process. In the
+same run:
+
+- baseline (naive): one Prefect task per unit deciding whether to nudge it, rendering, and
+  ``yagmail.SMTP.send()`` per message (a new connection each), on ``--baseline-units`` units
+  (scaled down; compared per unit);
+- ceiling: plain ``smtplib`` sending the very same messages, already built, over one
+  connection to the same server.
+
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import time
+from datetime import datetime
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from tests.bench import common
+
+BEHIND_SHARE = 0.4
+
+
+def _seed(units: int) -> tuple[Any, datetime]:
+    """The campaign with 60% submitted; ``now`` two working days before the deadline."""
+    from flows.common import calendar_for
+    from models.db import session_scope
+
+    campaign = common.plan(units)
+    common.mark_called_and_submitted(campaign, 1 - BEHIND_SHARE)
+    with session_scope() as session:
+        calendar = calendar_for(session, campaign)
+    day = calendar.add_working_days(campaign.submission_due, -2)
+    return campaign, common.at(day, 9)
+
+
+# ------------------------------------------------------------------------------------------
+# The naive baseline: one task per unit, yagmail.send() per message
+# ------------------------------------------------------------------------------------------
+
+
+def _naive_flow() -> Any:
+    import yagmail
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+    from sqlmodel import col, select
+
+    from flows.common import calendar_for, ladder_config, load_campaign
+    from flows.mail import recipients, unit_context
+    from models.campaign import CampaignUnit
+    from models.db import session_scope
+    from models.outbox import OutboxMessage, OutboxStatus
+    from models.rules.ladder import UnitProgress, due_reminders
+    from models.settings import get_settings
+    from models.unit import Unit
+    from notifications.outbox import enqueue, key_for
+    from notifications.render import render_email
+
+    @task(name="naive-nudge-unit", cache_policy=NO_CACHE)
+    def nudge_unit(campaign_code: str, unit_id: int, now: datetime) -> bool:
+        settings = get_settings()
+        config = ladder_config(settings)
+        with session_scope() as session:
+            campaign = load_campaign(session, campaign_code)
+            calendar = calendar_for(session, campaign)
+            part, unit = session.exec(
+                select(CampaignUnit, Unit)
+                .join(Unit, col(Unit.id) == CampaignUnit.unit_id)
+                .where(CampaignUnit.campaign_id == campaign.id, Unit.id == unit_id)
+            ).one()
+            sent = session.exec(
+                select(OutboxMessage.tier).where(
+                    OutboxMessage.campaign_id == campaign.id, OutboxMessage.unit_id == unit_id
+                )
+            ).all()
+            progress = UnitProgress(
+                unit_id=unit_id,
+                deadline=part.deadline,
+                submitted=part.first_submitted_at is not None,
+                paused=part.reminders_paused,
+                sent_tiers=frozenset(sent),
+            )
+            due = due_reminders(now, [progress], calendar, config)
+            if not due:
+                return False
+            step = due[0].step
+            context = unit_context(campaign, unit, part, calendar, now, settings) | {
+                "tier": step.tier,
+                "max_reminders": config.max_reminders,
+            }
+            rendered = render_email(step.kind, context, lang=settings.lang)
+            to, cc = recipients(step.audience, unit, settings)
+            key = key_for(campaign.id, unit.id, step.kind, step.tier)
+            enqueue(
+                session,
+                key=key,
+                kind=step.kind,
+                tier=step.tier,
+                to=to,
+                cc=cc,
+                rendered=rendered,
+                now=now,
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+            )
+            yag = yagmail.SMTP(
+                user=settings.smtp_sender,
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                smtp_ssl=False,
+                smtp_starttls=False,
+                smtp_skip_login=True,
+                soft_email_validation=False,
+            )
+            yag.set_logging(None)
+            yag.send(
+                to=unit.focal_email,
+                subject=rendered.subject,
+                contents=[yagmail.raw(rendered.text), rendered.html],
+                prettify_html=False,
+                message_id=make_msgid(),
+            )
+            row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+            message = row.one()
+            message.status = OutboxStatus.SENT
+            message.sent_at = now
+            session.add(message)
+            return True
+
+    @flow(name="naive-nudges")
+    def naive_nudges(campaign_code: str, unit_ids: list[int], now: datetime) -> int:
+        return sum(1 for unit_id in unit_ids if nudge_unit(campaign_code, unit_id, now))
+
+    return naive_nudges
+
+
+def run_baseline(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any]:
+    from sqlmodel import select
+
+    from models.campaign import CampaignUnit
+    from models.db import session_scope
+
+    with common.database("sqlite", folder / "baseline") as _url:
+        campaign, now = _seed(units)
+        with session_scope() as session:
+            unit_ids = sorted(
+                session.exec(
+                    select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+                ).all()
+            )
+        naive = _naive_flow()
+        sink.reset()
+        timer = common.Timer()
+        sent = naive(common.CAMPAIGN_CODE, unit_ids, now)
+        seconds = timer()
+        stats = sink.stats()
+    return {
+        "units": units,
+        "messages": sent,
+        "received": stats["received"],
+        "connections": stats["connections"],
+        "seconds": seconds,
+        "units_per_s": round(units / seconds, 1),
+        "messages_per_s": round(sent / seconds, 1),
+        "task_runs": units,
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# The system: the product's send-reminders flow
+# ------------------------------------------------------------------------------------------
+
+
+def task_seconds(flow_run_id: UUID) -> dict[str, float]:
+    """Each task's run time in one flow run, as the Prefect server recorded it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        for _ in range(40):
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if runs and all(r.state is not None and r.state.is_final() for r in runs):
+                break
+            time.sleep(0.25)
+    return {r.name.rsplit("-", 1)[0]: round(r.total_run_time.total_seconds(), 3) for r in runs}
+
+
+def run_system(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any]:
+    from sqlmodel import col, func, select
+
+    from flows.remind import send_reminders
+    from models.db import session_scope
+    from models.outbox import OutboxMessage, OutboxStatus
+    from notifications.mailer import Mailer
+    from notifications.outbox import _outgoing
+
+    with common.database("sqlite", folder / "system") as _url:
+        seed_timer = common.Timer()
+        campaign, now = _seed(units)
+        common.note(f"nudge: seeded {units} units in {seed_timer()}s")
+        sink.reset()
+        timer = common.Timer()
+        state = send_reminders(common.CAMPAIGN_CODE, now=now, return_state=True)
+        seconds = timer()
+        result = state.result()
+        rss = common.peak_rss_mb()
+        stats = sink.stats()
+        tasks = task_seconds(state.state_details.flow_run_id)
+        with session_scope() as session:
+            sent = session.exec(
+                select(func.count()).where(
+                    OutboxMessage.campaign_id == campaign.id,
+                    OutboxMessage.status == OutboxStatus.SENT,
+                )
+            ).one()
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.campaign_id == campaign.id)
+                .order_by(col(OutboxMessage.id))
+            ).all()
+            from models.settings import get_settings
+
+            mailer = Mailer(get_settings())
+            prebuilt = [
+                (mailer.envelope_recipients(_outgoing(r)), mailer.build(_outgoing(r))) for r in rows
+            ]
+    return {
+        "result": result,
+        "seconds": seconds,
+        "peak_rss_mb": rss,
+        "received": stats["received"],
+        "connections": stats["connections"],
+        "outbox_sent": sent,
+        "tasks": tasks,
+        "prebuilt": prebuilt,
+    }
+
+
+def run_ceiling(prebuilt: list[tuple[list[str], str]], sink: common.SmtpSink) -> dict[str, Any]:
+    from models.settings import get_settings
+
+    sender = get_settings().smtp_sender
+    sink.reset()
+    smtp = smtplib.SMTP("127.0.0.1", sink.port)
+    smtp.ehlo()
+    timer = common.Timer()
+    for recipients, payload in prebuilt:
+        smtp.sendmail(sender, recipients, payload)
+    seconds = timer()
+    smtp.quit()
+    stats = sink.stats()
+    return {
+        "messages": len(prebuilt),
+        "received": stats["received"],
+        "seconds": seconds,
+        "messages_per_s": round(len(prebuilt) / seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    quick = common.quick()
+    parser.add_argument("--units", type=int, default=1000 if quick else 10_000)
+    parser.add_argument("--baseline-units", type=int, default=100 if quick else 300)
+    parser.add_argument("--prefect-backend", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--skip-baseline", action="store_true", help="(for profiling)")
+    args = parser.parse_args()
+    common.prefect_quiet()
+    with (
+        common.scratch("nudge") as folder,
+        common.SmtpSink() as sink,
+        common.prefect_server(folder, args.prefect_backend) as server,
+    ):
+        import os
+
+        os.environ["TONVINH_SMTP_PORT"] = str(sink.port)
+        baseline = (
+            {"units": 0, "units_per_s": float("nan")}
+            if args.skip_baseline
+            else run_baseline(folder, args.baseline_units, sink)
+        )
+        common.note(f"nudge baseline: {baseline}")
+        system = run_system(folder, args.units, sink)
+        ceiling = run_ceiling(system.pop("prebuilt"), sink)
+        dropped = server.dropped_messages()
+    expected = round(args.units * BEHIND_SHARE)
+    messages = system["received"]
+    rate = messages / system["seconds"]
+    deliver_s = system["tasks"].get("deliver-outbox", 0.0)
+    out = {
+        "scenario": "nudge",
+        "units": args.units,
+        "behind": expected,
+        "delivered": messages,
+        "outbox_sent": system["outbox_sent"],
+        "smtp_connections": system["connections"],
+        "seconds": system["seconds"],
+        "messages_per_s": round(rate, 1),
+        "units_per_s": round(args.units / system["seconds"], 1),
+        "peak_rss_mb": system["peak_rss_mb"],
+        "tasks_s": system["tasks"],
+        "delivery_messages_per_s": round(messages / deliver_s, 1) if deliver_s else None,
+        "baseline": baseline,
+        "ceiling": ceiling,
+        "ratio_vs_baseline": round((args.units / system["seconds"]) / baseline["units_per_s"], 1),
+        "fraction_of_ceiling": round(rate / ceiling["messages_per_s"], 2),
+        "delivery_fraction_of_ceiling": round((messages / deliver_s) / ceiling["messages_per_s"], 2)
+        if deliver_s
+        else None,
+        "prefect_dropped_messages": dropped,
+        "machine": common.machine(),
+    }
+    out["targets"] = {
+        "all_delivered": messages == expected and system["outbox_sent"] == expected,
+        "ge_10x_baseline": out["ratio_vs_baseline"] >= 10,
+        "ge_half_ceiling": out["fraction_of_ceiling"] >= 0.5,
+        "rss_le_400mb": out["peak_rss_mb"] <= 400,
+    }
+    common.emit(out)
+
+
+if __name__ == "__main__":
+    main()
