@@ -13,14 +13,14 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) browser
+install: $(STAMP)
 
 ## make run: the whole demo campaign on the embedded default (SQLite + local SMTP server).
 run: install
 	$(BIN)/tonvinh demo
 
 ## make test: lint, types and the whole suite (SQLite; PostgreSQL too when TONVINH_TEST_POSTGRES_URL is set).
-test: install lint typecheck pytest
+test: install browser lint typecheck pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -29,7 +29,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy flows models notifications deploy
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## make lock: refresh requirements.lock after changing pyproject.toml dependencies.

@@ -242,8 +242,15 @@ def tally_council(
 
     for award_code, group in by_award.items():
         group.sort(key=key, reverse=True)
-        for c in group:
-            ranks[c.nomination_id] = 1 + sum(1 for other in group if key(other) > key(c))
+        # Competition ranking ("1, 2, 2, 4"): 1 + how many rank strictly higher, read off the
+        # sorted group in one pass (comparing every pair took hours for 40,000 dossiers).
+        previous: tuple[int, bool, bool] | None = None
+        rank = 0
+        for position, c in enumerate(group, start=1):
+            current = key(c)
+            if current != previous:
+                rank, previous = position, current
+            ranks[c.nomination_id] = rank
         quota = quotas.get(award_code)
         if quota is None or len(group) <= quota:
             for c in group:

@@ -148,7 +148,6 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     inbox = folder / "inbox"
     inbox.mkdir()
     stages: dict[str, float] = defaultdict(float)
-    simulated_s = 0.0
     total = common.Timer()
 
     def timed(name: str, step: Callable[[], Any]) -> Any:
@@ -221,14 +220,16 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
             arrivals[wd(behaviour.submit_on, 1)].append(code)
         if behaviour.kind == "returned":
             arrivals[wd(review_rounds[0], 2)].append(code)
+    # The simulated units fill in their lists BEFORE the clock runs: that is the units' work,
+    # not the system's (timed apart, "units_write_xlsx_s"). Each arrival is then a file in the
+    # inbox, as it would be on the day.
     attempts: dict[str, int] = defaultdict(int)
+    inbox_for: dict[date, list[str]] = defaultdict(list)
+    total.pause()
+    writing = common.Timer()
+    from openpyxl import load_workbook
 
-    def arrive(day: date) -> None:
-        nonlocal simulated_s
-        from openpyxl import load_workbook
-
-        paths = []
-        timer = common.Timer()
+    for day in sorted(arrivals):
         for code in arrivals[day]:
             behaviour = behaviours[code]
             attempts[code] += 1
@@ -239,12 +240,16 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
             header = ListHeader(common.CAMPAIGN_CODE, plan.name, code, names[code], deadline)
             write_filled_list(path, header, choices, rows)
             if behaviour.kind == "malformed" and attempts[code] == 1:
-                book = load_workbook(path)
+                book = load_workbook(path)  # a hurried unit types a date as text
                 book["Cá nhân"].cell(row=4, column=4).value = "12/05/1980"
                 book.save(path)
-            paths.append(str(path))
-        simulated_s += timer()
-        stages["units_write_xlsx"] = round(stages["units_write_xlsx"] + timer(), 3)
+            inbox_for[day].append(str(path))
+    units_write_s = writing()
+    common.note(f"campaign: units wrote {sum(attempts.values())} lists in {units_write_s}s")
+    total.resume()
+
+    def arrive(day: date) -> None:
+        paths = inbox_for[day]
         for first in range(0, len(paths), args.batch):
             intake_submissions(
                 common.CAMPAIGN_CODE, paths[first : first + args.batch], now=common.at(day, 16)
@@ -318,7 +323,6 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         lambda: honour_campaign(common.CAMPAIGN_CODE, now=common.at(wd(plan.approval_due, 1), 9)),
     )
     seconds = total()
-    stages["units_write_xlsx"] = round(stages["units_write_xlsx"], 3)
     with session_scope() as session:
         by_status = dict(
             session.exec(
@@ -343,7 +347,8 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         )
     return {
         "seconds": seconds,
-        "seconds_without_units_xlsx": round(seconds - simulated_s, 3),
+        "units_write_xlsx_s": units_write_s,
+        "seconds_with_units_xlsx": round(seconds + units_write_s, 3),
         "peak_rss_mb": common.peak_rss_mb(),
         "stages_s": dict(stages),
         "lists_submitted": sum(attempts.values()),

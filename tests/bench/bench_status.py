@@ -2,7 +2,8 @@
 
     python -m tests.bench.bench_status [--units 10000] [--nominations 50000] [--runs 7]
 
-Seeds (in bulk, not measured) ``--units`` units, 60% of them submitted, ``--nominations``
+Seeds (in bulk, not measured) last year's campaign with every unit enrolled, then this year's
+with ``--units`` units, 60% of them submitted, ``--nominations``
 nominations in a realistic mix of statuses, a call per unit and a reminder per unit behind in
 the outbox (real rendered bodies). Then times ``flows.status.campaign_status`` — the query
 behind ``tonvinh status`` and the units table artifact — ``--runs`` times on each backend,
@@ -46,6 +47,7 @@ def seed(units: int, nominations: int) -> tuple[Any, datetime]:
     from notifications.render import render_email
 
     campaign = common.plan(units)
+    previous_year(units)
     submitted = common.mark_called_and_submitted(campaign, 0.6)
     rnd = random.Random(5)
     settings = get_settings()
@@ -144,6 +146,28 @@ def seed(units: int, nominations: int) -> tuple[Any, datetime]:
     analyze()
     now = common.at(calendar.add_working_days(campaign.submission_due, -1), 9)
     return campaign, now
+
+
+def previous_year(units: int) -> None:
+    """Last year's campaign with every unit enrolled: the database of a system in its second
+    year, so the unit list of one campaign is a part of ``campaignunit``, not all of it."""
+    from datetime import date
+
+    from flows.plan import create_campaign, enrol_units
+    from models.campaign import CampaignCreate
+    from models.rules.deadlines import PlanOffsets
+
+    spec = CampaignCreate(
+        code="tdkt-2017",
+        year=2017,
+        name="Biểu dương, tôn vinh điển hình tiên tiến năm 2017",
+        rule_pack="nd91-2017",
+        titles_on_offer=[],
+        quotas={},
+        conference_date=date(2018, 3, 30),
+    )
+    now = common.at(date(2018, 1, 22), 9)
+    enrol_units.fn(create_campaign.fn(spec, PlanOffsets(), now, "bench"), now, "bench")
 
 
 def analyze() -> None:

@@ -97,8 +97,19 @@ def machine() -> dict[str, Any]:
 
 
 class Timer:
+    """Seconds since creation, less any time between ``pause()`` and ``resume()``."""
+
     def __init__(self) -> None:
         self.started = time.perf_counter()
+        self.paused_at: float | None = None
+
+    def pause(self) -> None:
+        self.paused_at = time.perf_counter()
+
+    def resume(self) -> None:
+        assert self.paused_at is not None
+        self.started += time.perf_counter() - self.paused_at
+        self.paused_at = None
 
     def __call__(self) -> float:
         return round(time.perf_counter() - self.started, 3)
