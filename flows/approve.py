@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,20 +34,17 @@ from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
     artifact_key,
-    calendar_for,
-    campaign_parts,
     deliver_outbox,
     load_campaign,
     set_stage,
 )
-from flows.mail import enqueue_unit_email
+from flows.mail import enqueue_per_unit
 from models import audit
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
 from models.council import Approval, ApprovalDecision, CouncilResult
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
-from models.rules.ladder import Audience
 from models.settings import get_settings
 
 APPROVAL_PAUSE_KEY = "approval"
@@ -170,7 +166,22 @@ def record_approval(
                 nomination.status = target
                 nomination.updated_at = now
                 session.add(nomination)
-            _notify_units(session, campaign, [n for n, _ in rows], now)
+            enqueue_per_unit(
+                session,
+                kind="approval_result",
+                campaign=campaign,
+                nominations=[n for n, _ in rows],
+                now=now,
+                describe=lambda mine: {
+                    "results": [
+                        {
+                            "full_name": n.full_name,
+                            "approved": n.status is NominationStatus.APPROVED,
+                        }
+                        for n in mine
+                    ]
+                },
+            )
         stage = {
             ApprovalDecision.APPROVE: CampaignStage.APPROVED,
             ApprovalDecision.REJECT: CampaignStage.REJECTED,
@@ -178,38 +189,6 @@ def record_approval(
         }[form.decision]
         set_stage(session, campaign, stage, now, approval.approver)
         return {"decision": str(form.decision), "approver": approval.approver, "approved": approved}
-
-
-def _notify_units(
-    session: Session, campaign: Campaign, nominations: list[Nomination], now: datetime
-) -> None:
-    assert campaign.id is not None
-    calendar = calendar_for(session, campaign)
-    by_unit: dict[int, list[Nomination]] = defaultdict(list)
-    for nomination in nominations:  # grouped once: not a scan of every nomination per unit
-        by_unit[nomination.unit_id].append(nomination)
-    for part, unit in campaign_parts(session, campaign.id):
-        mine = by_unit.get(unit.id or 0, [])
-        if not mine:
-            continue
-        enqueue_unit_email(
-            session,
-            kind="approval_result",
-            tier=0,
-            audience=Audience.FOCAL,
-            campaign=campaign,
-            unit=unit,
-            part=part,
-            calendar=calendar,
-            now=now,
-            settings=get_settings(),
-            extra={
-                "results": [
-                    {"full_name": n.full_name, "approved": n.status is NominationStatus.APPROVED}
-                    for n in mine
-                ]
-            },
-        )
 
 
 @flow(name="approve-campaign", log_prints=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,13 +16,11 @@ from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
     artifact_key,
-    calendar_for,
-    campaign_parts,
     deliver_outbox,
     load_campaign,
     set_stage,
 )
-from flows.mail import enqueue_unit_email
+from flows.mail import enqueue_per_unit
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage
@@ -31,9 +28,7 @@ from models.clock import resolve
 from models.council import Ballot, CouncilMember, CouncilMemberCreate, CouncilResult, CouncilRole
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
-from models.rules.ladder import Audience
 from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
-from models.settings import get_settings
 
 _BALLOTS = cast(Table, inspect(Ballot).local_table)
 TIE_BREAK_WOMEN_SHARE = 0.7  # collectives with at least 70% women are preferred in a tie [C]
@@ -273,41 +268,21 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
             description="Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
         )
         if not outcome.unresolved_ties:
-            _notify_units(session, campaign, candidates, now)
+            enqueue_per_unit(
+                session,
+                kind="council_result",
+                campaign=campaign,
+                nominations=candidates.values(),
+                now=now,
+                describe=lambda mine: {
+                    "results": [
+                        {"full_name": n.full_name, "passed": n.status is NominationStatus.PASSED}
+                        for n in mine
+                    ]
+                },
+            )
             set_stage(session, campaign, CampaignStage.APPROVAL, now, actor)
         return summary
-
-
-def _notify_units(
-    session: Session, campaign: Campaign, candidates: dict[int, Nomination], now: datetime
-) -> None:
-    assert campaign.id is not None
-    calendar = calendar_for(session, campaign)
-    by_unit: dict[int, list[Nomination]] = defaultdict(list)
-    for nomination in candidates.values():  # grouped once, not scanned once per unit
-        by_unit[nomination.unit_id].append(nomination)
-    for part, unit in campaign_parts(session, campaign.id):
-        mine = by_unit.get(unit.id or 0, [])
-        if not mine:
-            continue
-        enqueue_unit_email(
-            session,
-            kind="council_result",
-            tier=0,
-            audience=Audience.FOCAL,
-            campaign=campaign,
-            unit=unit,
-            part=part,
-            calendar=calendar,
-            now=now,
-            settings=get_settings(),
-            extra={
-                "results": [
-                    {"full_name": n.full_name, "passed": n.status is NominationStatus.PASSED}
-                    for n in mine
-                ]
-            },
-        )
 
 
 @flow(name="council-tally", log_prints=True)

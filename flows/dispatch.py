@@ -18,7 +18,7 @@ from flows.common import (
     set_stage,
 )
 from flows.documents import nomination_list
-from flows.mail import enqueue_unit_email, template_file_name
+from flows.mail import UnitEmail, enqueue_unit_emails, template_file_name
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import CampaignStage, ParticipationStatus
@@ -62,27 +62,25 @@ def write_unit_templates(campaign_code: str) -> str:
 @task(name="enqueue-calls", cache_policy=NO_CACHE)
 def enqueue_calls(campaign_code: str, now: datetime, actor: str) -> int:
     """Queue the call for every unit not yet called; the outbox key makes a re-run a no-op."""
-    settings = get_settings()
-    queued = 0
     with session_scope() as session:
         campaign = load_campaign(session, campaign_code)
         assert campaign.id is not None
-        calendar = calendar_for(session, campaign)
-        for part, unit in campaign_parts(session, campaign.id):
-            if part.status != ParticipationStatus.INVITED:
-                continue
-            queued += enqueue_unit_email(
+        uncalled = [
+            (part, unit)
+            for part, unit in campaign_parts(session, campaign.id)
+            if part.status == ParticipationStatus.INVITED
+        ]
+        queued = sum(
+            enqueue_unit_emails(
                 session,
-                kind="call",
-                tier=0,
-                audience=Audience.FOCAL,
+                [UnitEmail("call", 0, Audience.FOCAL, unit, part) for part, unit in uncalled],
                 campaign=campaign,
-                unit=unit,
-                part=part,
-                calendar=calendar,
+                calendar=calendar_for(session, campaign),
                 now=now,
-                settings=settings,
+                settings=get_settings(),
             )
+        )
+        for part, _unit in uncalled:
             assert part.id is not None
             audit.record(
                 session,

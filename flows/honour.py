@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,13 @@ from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
     artifact_key,
-    calendar_for,
-    campaign_parts,
     deliver_outbox,
     load_campaign,
     set_stage,
 )
 from flows.documents.decision import DecisionDoc, Honouree, write_decision_docx
 from flows.documents.honourees import write_honourees_xlsx
-from flows.mail import enqueue_unit_email
+from flows.mail import enqueue_per_unit
 from models import audit
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
@@ -32,7 +29,6 @@ from models.db import session_scope
 from models.nomination import Nomination, NominationStatus, NomineeKind
 from models.rules.budget import award_amount, base_salary_on, compute_budget, format_vnd
 from models.rules.calendar import format_vn_date
-from models.rules.ladder import Audience
 from models.settings import get_settings
 from models.unit import Unit
 
@@ -141,37 +137,23 @@ def invite_and_close(campaign_code: str, now: datetime, actor: str) -> int:
     with session_scope() as session:
         campaign = load_campaign(session, campaign_code)
         assert campaign.id is not None
-        calendar = calendar_for(session, campaign)
         approved = session.exec(
             select(Nomination).where(
                 Nomination.campaign_id == campaign.id,
                 Nomination.status == NominationStatus.APPROVED,
             )
         ).all()
-        invited = 0
-        by_unit: dict[int, list[Nomination]] = defaultdict(list)
-        for nomination in approved:  # grouped once, not scanned once per unit
-            by_unit[nomination.unit_id].append(nomination)
-        for part, unit in campaign_parts(session, campaign.id):
-            mine = by_unit.get(unit.id or 0, [])
-            if not mine:
-                continue
-            invited += enqueue_unit_email(
-                session,
-                kind="invitation",
-                tier=0,
-                audience=Audience.FOCAL,
-                campaign=campaign,
-                unit=unit,
-                part=part,
-                calendar=calendar,
-                now=now,
-                settings=get_settings(),
-                extra={
-                    "honourees": [n.full_name for n in mine],
-                    "decision_number": campaign.decision_number,
-                },
-            )
+        invited = enqueue_per_unit(
+            session,
+            kind="invitation",
+            campaign=campaign,
+            nominations=approved,
+            now=now,
+            describe=lambda mine: {
+                "honourees": [n.full_name for n in mine],
+                "decision_number": campaign.decision_number,
+            },
+        )
         for nomination in approved:
             assert nomination.id is not None
             audit.record(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from flows.common import calendar_for, campaign_parts
 from models.campaign import Campaign, CampaignUnit
+from models.nomination import Nomination
 from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date
 from models.rules.ladder import Audience
-from models.settings import Settings
+from models.settings import Settings, get_settings
 from models.unit import Unit
 from notifications.addresses import mailbox
-from notifications.outbox import OutboxItem, enqueue, enqueue_many, key_for
+from notifications.outbox import OutboxItem, enqueue_many, key_for
 from notifications.render import render_email
 
 
@@ -65,38 +68,6 @@ def unit_context(
     }
 
 
-def enqueue_unit_email(
-    session: Session,
-    *,
-    kind: str,
-    tier: int,
-    audience: Audience,
-    campaign: Campaign,
-    unit: Unit,
-    part: CampaignUnit,
-    calendar: WorkCalendar,
-    now: datetime,
-    settings: Settings,
-    extra: dict[str, Any] | None = None,
-) -> bool:
-    """Render and enqueue one email to a unit; False when that (kind, tier) was already queued."""
-    assert campaign.id is not None and unit.id is not None
-    context = unit_context(campaign, unit, part, calendar, now, settings) | (extra or {})
-    to, cc = recipients(audience, unit, settings)
-    return enqueue(
-        session,
-        key=key_for(campaign.id, unit.id, kind, tier),
-        kind=kind,
-        tier=tier,
-        to=to,
-        cc=cc,
-        rendered=render_email(kind, context, lang=settings.lang),
-        now=now,
-        campaign_id=campaign.id,
-        unit_id=unit.id,
-    )
-
-
 @dataclass(frozen=True)
 class UnitEmail:
     """One email to one unit, for ``enqueue_unit_emails``."""
@@ -118,8 +89,8 @@ def enqueue_unit_emails(
     now: datetime,
     settings: Settings,
 ) -> list[bool]:
-    """``enqueue_unit_email`` for many units: the same recipients, context and templates, queued
-    with one multi-row insert; returns, in order, whether each was newly queued."""
+    """Render and queue emails to units with one multi-row insert; returns, in order, whether
+    each was newly queued (False: that campaign:unit:kind:tier was queued before)."""
     assert campaign.id is not None
     items: list[OutboxItem] = []
     for email in emails:
@@ -140,3 +111,35 @@ def enqueue_unit_emails(
         )
     inserted = enqueue_many(session, items, now)
     return [item.key in inserted for item in items]
+
+
+def enqueue_per_unit(
+    session: Session,
+    *,
+    kind: str,
+    campaign: Campaign,
+    nominations: Iterable[Nomination],
+    now: datetime,
+    describe: Callable[[list[Nomination]], dict[str, Any]],
+    tier_of: Callable[[int], int] = lambda _unit_id: 0,
+) -> int:
+    """One email to the focal contact of each unit that has nominations among ``nominations``;
+    ``describe`` turns that unit's nominations into the template's extra context."""
+    assert campaign.id is not None
+    by_unit: dict[int, list[Nomination]] = defaultdict(list)
+    for nomination in nominations:  # grouped once, not scanned once per unit
+        by_unit[nomination.unit_id].append(nomination)
+    emails = [
+        UnitEmail(kind, tier_of(unit.id), Audience.FOCAL, unit, part, describe(by_unit[unit.id]))
+        for part, unit in campaign_parts(session, campaign.id)
+        if unit.id in by_unit
+    ]
+    queued = enqueue_unit_emails(
+        session,
+        emails,
+        campaign=campaign,
+        calendar=calendar_for(session, campaign),
+        now=now,
+        settings=get_settings(),
+    )
+    return sum(queued)

@@ -21,7 +21,7 @@ from flows.common import (
     load_campaign,
     set_stage,
 )
-from flows.mail import enqueue_unit_email
+from flows.mail import enqueue_per_unit
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import CampaignStage, ParticipationStatus
@@ -31,8 +31,6 @@ from models.nomination import Nomination, NominationStatus, ReviewFinding, Sever
 from models.outbox import OutboxMessage
 from models.rules.calendar import format_vn_date
 from models.rules.eligibility import NomineeFacts, check_eligibility
-from models.rules.ladder import Audience
-from models.settings import get_settings
 
 RESUBMISSION_WORKING_DAYS = 5  # returned dossiers come back within 5 working days [C]
 AUTO_REVIEWER = "kiểm tra tự động"
@@ -206,8 +204,7 @@ def _notify_returns(
         ).all()
     )
     for part, unit in campaign_parts(session, campaign.id):
-        items = returned_by_unit.get(unit.id or 0)
-        if not items:
+        if unit.id not in returned_by_unit:
             continue
         assert part.id is not None
         audit.record(
@@ -220,29 +217,25 @@ def _notify_returns(
             action="returned",
             from_state=part.status,
             to_state=ParticipationStatus.RETURNED,
-            reason=f"{len(items)} hồ sơ bị trả lại",
+            reason=f"{len(returned_by_unit[unit.id])} hồ sơ bị trả lại",
         )
         part.status = ParticipationStatus.RETURNED
         part.resubmission_due = due
         session.add(part)
-        enqueue_unit_email(
-            session,
-            kind="returned",
-            tier=rounds.get(unit.id, 0) + 1,
-            audience=Audience.FOCAL,
-            campaign=campaign,
-            unit=unit,
-            part=part,
-            calendar=calendar,
-            now=now,
-            settings=get_settings(),
-            extra={
-                "returned_items": [
-                    {"full_name": n.full_name, "reason": n.return_reason or ""} for n in items
-                ],
-                "resubmission_due_text": format_vn_date(due),
-            },
-        )
+    enqueue_per_unit(
+        session,
+        kind="returned",
+        campaign=campaign,
+        nominations=[n for items in returned_by_unit.values() for n in items],
+        now=now,
+        describe=lambda mine: {
+            "returned_items": [
+                {"full_name": n.full_name, "reason": n.return_reason or ""} for n in mine
+            ],
+            "resubmission_due_text": format_vn_date(due),
+        },
+        tier_of=lambda unit_id: rounds.get(unit_id, 0) + 1,
+    )
 
 
 @flow(name="review-nominations", log_prints=True)
