@@ -9,7 +9,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from flows.awards import campaign_pack
 from flows.common import (
@@ -173,17 +173,6 @@ def invite_and_close(campaign_code: str, now: datetime, actor: str) -> int:
             session.add(nomination)
         set_stage(session, campaign, CampaignStage.HONOURED, now, actor)
         return invited
-
-
-def honoured_count(campaign_code: str) -> int:
-    with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        return session.exec(
-            select(func.count()).where(
-                Nomination.campaign_id == campaign.id,
-                Nomination.status == NominationStatus.HONOURED,
-            )
-        ).one()
 
 
 @flow(name="honour-campaign", log_prints=True)
