@@ -18,6 +18,7 @@ from flows.status import CampaignStatus, campaign_status
 from models.db import session_scope
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.calendar import format_vn_date
+from models.rules.ladder import ProgressState
 
 STANDING_VI = {
     "submitted": "Đã nộp",
@@ -82,7 +83,9 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
                 "Đơn vị": row.unit_name,
                 "Tình trạng": STANDING_VI[row.standing],
                 "Hạn nộp": row.deadline.strftime("%d/%m/%Y"),
-                "Ngày làm việc còn lại": row.working_days_left,
+                "Ngày làm việc còn lại": (
+                    "" if row.standing is ProgressState.SUBMITTED else row.working_days_left
+                ),
                 "Hồ sơ": row.nominations,
                 "Bị trả lại": row.returned,
                 "Lần nhắc": row.reminders_sent,
