@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, inspect, update
+from sqlalchemy import Connection, Table, func, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -237,8 +237,11 @@ def _claim(session: Session, now: datetime, size: int) -> list[OutboxMessage]:
     return rows
 
 
-def _apply(session: Session, row: OutboxMessage, result: DeliveryResult, now: datetime) -> str:
-    """Write one row's outcome and its audit event into ``session``; returns the report bucket."""
+def _apply(
+    connection: Connection, row: OutboxMessage, result: DeliveryResult, now: datetime
+) -> str:
+    """Write one row's outcome and its audit event on ``connection`` (the caller commits);
+    returns the report bucket."""
     assert row.id is not None
     row.attempts += 1
     row.recipient_results = dict(result.recipient_results)
@@ -280,7 +283,6 @@ def _apply(session: Session, row: OutboxMessage, result: DeliveryResult, now: da
         bucket, action = "failed", "failed"
     # Two Core statements instead of an ORM flush: this runs once per message, between the
     # server's answer and the commit, so its cost is paid 4,000 times in a reminder run.
-    connection = session.connection()  # Core statements: skip the ORM's execute layer
     connection.execute(
         update(_TABLE)
         .where(_TABLE.c.id == row.id)
@@ -372,15 +374,18 @@ def deliver_pending(
                 size = batch_size if limit is None else min(batch_size, limit - done)
                 with Session(engine, expire_on_commit=False) as session:
                     rows = _claim(session, moment, size)
-                    if not rows:
-                        break
+                if not rows:
+                    break
+                # One connection for the batch's writes: a Session would hand its connection
+                # back to the pool (and roll it back) after every per-row commit.
+                with engine.connect() as connection:
                     for row in rows:
                         # Once the server cannot be reached, defer the rest without knocking.
                         result = unreachable or _send_one(mailer, row)
                         if not result.reached_server:
                             unreachable = result
-                        counts[_apply(session, row, result, moment)] += 1
-                        session.commit()  # this row's truth, right after the server's answer
+                        counts[_apply(connection, row, result, moment)] += 1
+                        connection.commit()  # this row's truth, right after the server's answer
                         done += 1
                         if progress is not None:
                             progress(done, max(total, done))
