@@ -40,8 +40,10 @@ Time
 
 Prefect
     Each firing calls the ``send-reminders`` flow directly, so with ``PREFECT_API_URL`` set every
-    reminder run is a flow run on that server. No Prefect schedule or deployment exists for
-    reminders, on purpose: two mechanisms scheduling the same step could only fire it twice.
+    reminder run is a flow run on that server. No Prefect *schedule* exists for reminders, on
+    purpose: two mechanisms scheduling the same step could only fire it twice. (The
+    ``send-reminders`` deployment exists, unscheduled, for an operator's "remind now"; the
+    ladder rule and the outbox key make such a run send only what is due and not yet sent.)
 
 Layering
     This module sits in ``notifications`` but drives a flow, so it imports ``flows`` lazily, inside
