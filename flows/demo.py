@@ -132,7 +132,7 @@ def _rows(rnd: random.Random, unit_name: str, defective: bool) -> list[Nominatio
     return rows
 
 
-def _fix(rows: list[NominationCreate]) -> list[NominationCreate]:
+def fix_returned_claims(rows: list[NominationCreate]) -> list[NominationCreate]:
     """What a returned unit does: corrects the claim the reviewer returned."""
     return [
         r.model_copy(
@@ -247,7 +247,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             attempts[code] += 1
             rows = behaviour.rows
             if behaviour.kind == "returned" and attempts[code] > 1:
-                rows = _fix(rows)
+                rows = fix_returned_claims(rows)
             path = var_dir / "inbox" / f"{code}_lan{attempts[code]}.xlsx"
             write_filled_list(path, header(code), choices, rows)
             if behaviour.kind == "malformed" and attempts[code] == 1:

@@ -60,19 +60,6 @@ def unit_rows(rnd: random.Random, unit_name: str, count: int, defective: bool) -
     return rows
 
 
-def fixed(rows: list[Any]) -> list[Any]:
-    from models.nomination import InitiativeLevel
-
-    return [
-        r.model_copy(
-            update={"consecutive_base_years": 3, "initiative_level": InitiativeLevel.MINISTRY}
-        )
-        if r.proposed_title == "CSTD_BO"
-        else r
-        for r in rows
-    ]
-
-
 def count_runs(api_url: str) -> dict[str, int]:
     import httpx
 
@@ -127,6 +114,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from flows.awards import award_choices
     from flows.common import calendar_for, ladder_config, load_campaign
     from flows.council import BallotInput, council_tally, record_ballots, register_council
+    from flows.demo import fix_returned_claims
     from flows.dispatch import dispatch_call
     from flows.documents.nomination_list import ListHeader, write_filled_list
     from flows.honour import honour_campaign
@@ -235,7 +223,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
             attempts[code] += 1
             rows = behaviour.rows
             if behaviour.kind == "returned" and attempts[code] > 1:
-                rows = fixed(rows)
+                rows = fix_returned_claims(rows)
             path = inbox / f"{code}_lan{attempts[code]}.xlsx"
             header = ListHeader(common.CAMPAIGN_CODE, plan.name, code, names[code], deadline)
             write_filled_list(path, header, choices, rows)
