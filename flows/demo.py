@@ -300,6 +300,23 @@ def _spoil(path: Path) -> None:
     book.save(path)
 
 
+def simulated_ballots(
+    nomination_id: int, members: list[CouncilMemberCreate], rnd: random.Random
+) -> list[BallotInput]:
+    """One dossier's votes: mostly unanimous, sometimes up to three against; the last two
+    members are away and vote in writing."""
+    against = rnd.choice([0, 0, 0, 1, 2, 3])
+    return [
+        BallotInput(
+            nomination_id=nomination_id,
+            member_name=member.name,
+            in_favour=index >= against,
+            in_writing=index in (13, 14),
+        )
+        for index, member in enumerate(members)
+    ]
+
+
 def _council(day: date, rnd: random.Random) -> object:
     """Fifteen members; two are away and vote in writing; most dossiers pass comfortably."""
     members = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
@@ -313,19 +330,12 @@ def _council(day: date, rnd: random.Random) -> object:
                 Nomination.status == NominationStatus.ELIGIBLE,
             )
         ).all()
-    ballots = []
-    for nomination_id in eligible:
-        assert nomination_id is not None
-        against = rnd.choice([0, 0, 0, 1, 2, 3])
-        for index, member in enumerate(members):
-            ballots.append(
-                BallotInput(
-                    nomination_id=nomination_id,
-                    member_name=member.name,
-                    in_favour=index >= against,
-                    in_writing=index in (13, 14),
-                )
-            )
+    ballots = [
+        ballot
+        for nomination_id in eligible
+        if nomination_id is not None
+        for ballot in simulated_ballots(nomination_id, members, rnd)
+    ]
     return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
 
 

@@ -79,15 +79,17 @@ def record(
     """Add one audit event to the caller's transaction, so it commits with the change it records."""
     session.add(
         AuditEvent(
-            at=at,
-            actor=actor,
-            campaign_id=campaign_id,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            details=details or {},
+            **values(
+                at=at,
+                actor=actor,
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                campaign_id=campaign_id,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                details=details,
+            )
         )
     )

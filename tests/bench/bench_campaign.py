@@ -114,7 +114,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from flows.awards import award_choices
     from flows.common import calendar_for, ladder_config, load_campaign
     from flows.council import BallotInput, council_tally, record_ballots, register_council
-    from flows.demo import fix_returned_claims
+    from flows.demo import fix_returned_claims, simulated_ballots
     from flows.dispatch import dispatch_call
     from flows.documents.nomination_list import ListHeader, write_filled_list
     from flows.honour import honour_campaign
@@ -260,16 +260,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         chunk: list[BallotInput] = []
         for nomination_id in eligible:
             assert nomination_id is not None
-            against = rnd.choice([0, 0, 0, 1, 2, 3])
-            for index, member in enumerate(members):
-                chunk.append(
-                    BallotInput(
-                        nomination_id=nomination_id,
-                        member_name=member.name,
-                        in_favour=index >= against,
-                        in_writing=index in (13, 14),
-                    )
-                )
+            chunk += simulated_ballots(nomination_id, members, rnd)
             if len(chunk) >= 60_000:
                 record_ballots.fn(common.CAMPAIGN_CODE, chunk, now, "thư ký Hội đồng")
                 chunk = []

@@ -116,10 +116,15 @@ def _outbox() -> list[OutboxMessage]:
 def _flow_runs(code: str) -> int:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
+    # Newest first: the session's test server holds hundreds of send-reminders runs from other
+    # tests (more on PostgreSQL runs), and an unsorted page of 200 may miss this one.
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["send-reminders"])), limit=200
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["send-reminders"])),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=200,
         )
     return sum(1 for run in runs if run.parameters.get("campaign_code") == code)
 
