@@ -25,13 +25,13 @@ from notifications.render import render_email
 def recipients(audience: Audience, unit: Unit, settings: Settings) -> tuple[list[str], list[str]]:
     """(to, cc) for an audience: escalations go up the line and keep the people below informed."""
     focal = mailbox(unit.focal_name, unit.focal_email)
+    if audience is Audience.FOCAL:
+        return [focal], []
     head = mailbox(unit.head_name, unit.head_email)
     if audience is Audience.UNIT_HEAD:
         return [head], [focal]
-    if audience is Audience.DEPARTMENT_HEAD:
-        department_head = mailbox(settings.department_head_name, settings.department_head_email)
-        return [department_head], [head, focal]
-    return [focal], []
+    department_head = mailbox(settings.department_head_name, settings.department_head_email)
+    return [department_head], [head, focal]
 
 
 def template_file_name(campaign: Campaign, unit: Unit) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from flows.common import (
@@ -97,24 +98,28 @@ def enqueue_due_reminders(campaign_code: str, now: datetime) -> dict[str, int]:
             inserted = enqueue_unit_emails(
                 session, emails, campaign=campaign, calendar=calendar, now=now, settings=settings
             )
+            events: list[dict[str, Any]] = []
             for due, email, new in zip(chunk, emails, inserted, strict=True):
                 if not new:
                     continue
                 part, unit = email.part, email.unit
                 is_escalation = due.step.kind.startswith("escalation")
                 queued["escalations" if is_escalation else "reminders"] += 1
-                audit.record(
-                    session,
-                    at=now,
-                    actor="scheduler",
-                    entity="campaign_unit",
-                    entity_id=part.id or 0,
-                    campaign_id=campaign.id,
-                    action=f"nudged:{due.step.kind}",
-                    reason=f"tier {due.step.tier}, {due.working_days_left} working days left",
+                events.append(
+                    audit.values(
+                        at=now,
+                        actor="scheduler",
+                        entity="campaign_unit",
+                        entity_id=part.id or 0,
+                        campaign_id=campaign.id,
+                        action=f"nudged:{due.step.kind}",
+                        reason=f"tier {due.step.tier}, {due.working_days_left} working days left",
+                    )
                 )
                 if due.step.kind == "overdue":
                     overdue.append((unit.code, {"deadline": part.deadline.isoformat()}))
+            if events:  # one multi-row insert per chunk, in the same transaction as the emails
+                session.connection().execute(insert(audit.TABLE), events)
     # After the commit, and capped: one event per unit would overflow the server's event queue
     # for a 10,000-unit campaign (see flows.common.emit_unit_events).
     emit_unit_events("overdue", campaign_code, overdue)

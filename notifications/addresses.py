@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.utils import formataddr, getaddresses
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,6 +22,9 @@ class InvalidAddress(ValueError):
         )
 
 
+# A pure function of its argument, checked when a nudge is queued and again when it is sent
+# (often in the same process): remember a national campaign's worth of addresses.
+@lru_cache(maxsize=65_536)
 def normalise_address(email: str) -> str:
     """The ASCII form of a valid address (punycode domain), or ``InvalidAddress``.
 

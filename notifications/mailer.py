@@ -5,11 +5,12 @@ and, when a connection drops at DATA, sleeps 18 s and returns ``False`` without 
 ``login()`` once and hand each message to ``yag.smtp.sendmail(...)`` ourselves, which gives us
 the server's real answer (refusal dict or exception) to classify.
 
-Why not ``prepare_send()`` verbatim: it returns a string, and yagmail puts every content item
-into *both* alternatives, turning ``\\n`` into ``<br>`` even in the text/plain part. We call the
-two functions ``prepare_send`` is made of (``resolve_addresses`` + ``prepare_message``), which
-give us yagmail's message object (From with the sender's name, To, Cc, Subject, Date,
-Message-ID, multipart skeleton), then put our own text and HTML into its two leaves.
+Why not yagmail's ``prepare_send()``: it puts every content item into *both* alternatives,
+turning ``\\n`` into ``<br>`` even in the text/plain part, and building through ``email.mime``
+and its generator cost ~0.6 ms a message, as long as sending it (measured, BENCHMARKS.md). A
+nudge is always the same shape — headers, then multipart/alternative with a text and an HTML
+part, both UTF-8 in base64 — so ``build`` writes exactly that: names and subject as RFC 2047
+encoded words, CR/LF already stripped by ``clean_header``.
 
 Secrets: the SMTP password is read from ``Settings`` only at login and is scrubbed (with its
 base64 AUTH forms) from every error text this module returns or logs.
@@ -24,14 +25,11 @@ import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from email.mime.text import MIMEText
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from enum import StrEnum
 from types import TracebackType
 
 import yagmail
-from yagmail.headers import resolve_addresses
-from yagmail.message import prepare_message
 
 from models.clock import now as clock_now
 from models.settings import Settings, SmtpTlsMode
@@ -83,6 +81,66 @@ def _reply_text(code: int, message: bytes | str) -> str:
 
 def _is_transient_code(code: int) -> bool:
     return 400 <= code < 500
+
+
+# RFC 2047 allows encoded words of 75 characters; 39 bytes of UTF-8 make 64 ("=?utf-8?b?" +
+# 52 of base64 + "?="), so even the first one, after "Subject: ", keeps its line within the 78
+# characters RFC 5322 recommends.
+_WORD_BYTES = 39
+# ASCII up to this length stays as typed; longer text is folded as encoded words.
+_PLAIN_HEADER_MAX = 60
+
+
+def encode_header_text(text: str) -> str:
+    """``text`` (one clean line) as a header may carry it: plain ASCII as typed, anything else
+    as RFC 2047 encoded words (UTF-8, base64), one per folded line, never splitting a character.
+
+    The standard library's ``email.header.Header`` does the same in ~60 µs; this takes a few,
+    and runs for the subject and every name of every message. Tests parse the result back with
+    the ``email`` package.
+    """
+    if text.isascii() and "=?" not in text and len(text) <= _PLAIN_HEADER_MAX:
+        return text
+    data = text.encode()
+    words: list[str] = []
+    start = 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a UTF-8 sequence
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode()}?=")
+        start = end
+    return "\n ".join(words)
+
+
+def _header_mailbox(stored: str, name: str, address: str) -> str:
+    """A stored ``formataddr`` string as is (already ASCII, RFC 2047 for the name); a row
+    written some other way (a raw Vietnamese name) is formatted afresh."""
+    cleaned = clean_header(stored)
+    return cleaned if cleaned.isascii() else formataddr((name, address))
+
+
+@dataclass(frozen=True)
+class _Recipients:
+    """The validated recipients of one message: header values and envelope addresses."""
+
+    to: list[str]
+    cc: list[str]
+    envelope: list[str]  # bare addresses of To + Cc, each once (compared without case)
+
+
+def _recipients(message: OutgoingEmail) -> _Recipients:
+    """Validate every To and Cc mailbox; ``InvalidAddress`` if any is bad or To is empty."""
+    if not message.to:
+        raise InvalidAddress("", "no recipient / không có người nhận")
+    headers: dict[str, list[str]] = {"to": [], "cc": []}
+    envelope: dict[str, str] = {}
+    for field_name, values in (("to", message.to), ("cc", message.cc)):
+        for value in values:
+            name, address = parse_mailbox(value)
+            headers[field_name].append(_header_mailbox(value, name, address))
+            envelope.setdefault(address.lower(), address)
+    return _Recipients(headers["to"], headers["cc"], list(envelope.values()))
 
 
 class Mailer:
@@ -232,67 +290,45 @@ class Mailer:
 
     def envelope_recipients(self, message: OutgoingEmail) -> list[str]:
         """Bare, validated addresses of To + Cc, without duplicates; ``InvalidAddress`` if any."""
-        bare: list[str] = []
-        for value in [*message.to, *message.cc]:
-            _name, address = parse_mailbox(value)
-            if address.lower() not in {a.lower() for a in bare}:
-                bare.append(address)
-        if not message.to or not bare:
-            raise InvalidAddress(", ".join(message.to), "no recipient / không có người nhận")
-        return bare
+        return _recipients(message).envelope
 
-    def build(self, message: OutgoingEmail) -> str:
-        """The message as ASCII text for ``sendmail``: yagmail's headers, our two bodies."""
-        to = [clean_header(a) for a in message.to]
-        cc = [clean_header(a) for a in message.cc]
-        addresses = resolve_addresses(self.sender, self.sender_name, to, cc or None, None)
-        mime = prepare_message(
-            self.sender,
-            self.sender_name,
-            addresses,
-            clean_header(message.subject),
-            None,  # no yagmail contents: it would put <br> into the text part
-            None,
-            {
-                "Date": format_datetime(clock_now()),
-                # RFC 3834: tells out-of-office robots not to answer automatic nudges.
-                "Auto-Submitted": "auto-generated",
-            },
-            "utf-8",
-            False,  # prettify_html
-            clean_header(message.message_id),
-            True,
-            None,
-        )
-        replaced = 0
-        for part in mime.walk():
-            if not part.is_multipart():
-                continue
-            # Our own boundary: otherwise the generator invents one and compiles a regular
-            # expression per multipart to prove it absent from the text (a quarter of the build
-            # time). "=_" cannot occur in base64, the encoding of both our text parts.
-            part.set_boundary(f"=_tonvinh_{secrets.token_hex(12)}")
-            children = part.get_payload()
-            assert isinstance(children, list)
-            for index, child in enumerate(children):
-                kind = child.get_content_type()
-                if kind == "text/plain" and not child.is_multipart():
-                    children[index] = MIMEText(message.text, "plain", "utf-8")
-                    replaced += 1
-                elif kind == "text/html" and not child.is_multipart():
-                    children[index] = MIMEText(message.html, "html", "utf-8")
-                    replaced += 1
-        if replaced != 2:  # a yagmail upgrade changed the skeleton: fail loudly, send nothing
-            raise RuntimeError(f"unexpected yagmail MIME structure ({replaced} text parts)")
-        return mime.as_string()
+    def build(self, message: OutgoingEmail) -> bytes:
+        """The message as ``sendmail`` takes it; ``InvalidAddress`` for a bad recipient."""
+        return self._build(message, _recipients(message))
+
+    def _build(self, message: OutgoingEmail, recipients: _Recipients) -> bytes:
+        boundary = f"=_tonvinh_{secrets.token_hex(12)}"  # "=_" never occurs in base64
+        headers = [
+            f"From: {formataddr((self.sender_name, self.sender))}",
+            f"To: {', '.join(recipients.to)}",
+            *([f"Cc: {', '.join(recipients.cc)}"] if recipients.cc else []),
+            f"Subject: {encode_header_text(clean_header(message.subject))}",
+            f"Date: {format_datetime(clock_now())}",
+            f"Message-ID: {clean_header(message.message_id)}",
+            # RFC 3834: tells out-of-office robots not to answer automatic nudges.
+            "Auto-Submitted: auto-generated",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative;\n boundary="{boundary}"',
+        ]
+        # Base64 keeps the bodies byte for byte, CR LF and all, in 76-character lines.
+        parts = [
+            f"--{boundary}\n"
+            f'Content-Type: text/{subtype}; charset="utf-8"\n'
+            "Content-Transfer-Encoding: base64\n\n"
+            f"{base64.encodebytes(body.encode()).decode()}"
+            for subtype, body in (("plain", message.text), ("html", message.html))
+        ]
+        text = "\n".join(headers) + "\n\n" + "".join(parts) + f"--{boundary}--\n"
+        # Bytes with CR LF already: smtplib then skips its own line-ending pass over the text.
+        return text.encode("ascii").replace(b"\n", b"\r\n")
 
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, message: OutgoingEmail) -> DeliveryResult:
         """Send one message on the shared connection and classify the server's answer."""
         try:
-            recipients = self.envelope_recipients(message)
-            payload = self.build(message)
+            recipients = _recipients(message)
+            payload = self._build(message, recipients)
         except InvalidAddress as exc:
             return DeliveryResult(DeliveryOutcome.PERMANENT, {}, self.redact(str(exc)))
 
@@ -304,7 +340,7 @@ class Mailer:
         assert self._yag is not None
 
         try:
-            refused = self._yag.smtp.sendmail(self.sender, recipients, payload)
+            refused = self._yag.smtp.sendmail(self.sender, recipients.envelope, payload)
         except smtplib.SMTPRecipientsRefused as exc:
             results = {
                 str(addr): f"refused: {_reply_text(code, msg)}"
@@ -315,7 +351,7 @@ class Mailer:
             return self._failed(outcome, self.redact_results(results), exc)
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
             reply = f"refused: {_reply_text(exc.smtp_code, exc.smtp_error)}"
-            results = dict.fromkeys(recipients, reply)
+            results = dict.fromkeys(recipients.envelope, reply)
             outcome = (
                 DeliveryOutcome.TRANSIENT
                 if _is_transient_code(exc.smtp_code)
@@ -342,7 +378,7 @@ class Mailer:
             return self._failed(DeliveryOutcome.TRANSIENT, {}, exc)
 
         self.sent += 1
-        results = {address: "accepted" for address in recipients}
+        results = {address: "accepted" for address in recipients.envelope}
         for address, (code, msg) in refused.items():
             results[str(address)] = f"refused: {_reply_text(code, msg)}"
         results = self.redact_results(results)

@@ -64,6 +64,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: no stat() of each file at every render (a tenth of the
+        # time of queuing 4,000 nudges); a changed template takes effect at the next start.
+        auto_reload=False,
     )
 
 
@@ -74,14 +77,15 @@ def available_kinds(lang: str = "vi") -> list[str]:
     return sorted(k for k in kinds if all((folder / f"{k}.{part}.j2").is_file() for part in PARTS))
 
 
-def _language_for(kind: str, lang: str) -> str:
+@lru_cache(maxsize=256)
+def _language_for(kind: str, lang: str, templates: Path) -> str:
     """The first language, of ``lang`` then English, holding all three parts of ``kind``.
 
     A set is never mixed across languages: a Vietnamese subject over an English body would
     look like a mistake to the unit.
     """
     for candidate in dict.fromkeys((lang, FALLBACK_LANG)):
-        folder = TEMPLATES_DIR / candidate
+        folder = templates / candidate
         if all((folder / f"{kind}.{part}.j2").is_file() for part in PARTS):
             return candidate
     raise TemplateNotFound(f"{lang}/{kind}.*.j2 (and no {FALLBACK_LANG} fallback)")
@@ -96,7 +100,7 @@ def render_email(kind: str, context: Mapping[str, Any], lang: str = "vi") -> Ren
     if not re.fullmatch(r"[a-z0-9_]+", kind) or not re.fullmatch(r"[a-z]{2,8}", lang):
         # Names become file paths: refuse anything that could climb out of the folder.
         raise TemplateNotFound(f"{lang}/{kind}")
-    chosen = _language_for(kind, lang)
+    chosen = _language_for(kind, lang, TEMPLATES_DIR)  # cached per folder
     env = environment()
     values = dict(context)
     subject, text, html = (

@@ -574,7 +574,9 @@ def run_scheduler(
                 # from the store. Detach the store first; its jobs stay in the table.
                 scheduler.remove_jobstore(REMINDER_STORE)
             # Waits for a reminder run under way; the lock is released only after that.
+            log.info("Stopping: waiting for the jobs under way to finish")
             scheduler.shutdown(wait=True)
+            log.info("Scheduler stopped; releasing the lock")
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     if lost.is_set():

@@ -11,7 +11,7 @@ same run:
   ``yagmail.SMTP.send()`` per message (a new connection each), on ``--baseline-units`` units
   (scaled down; compared per unit);
 - ceiling: plain ``smtplib`` sending the very same messages, already built, over one
-  connection to the same server.
+  connection to the same server (best of three runs).
 
 Prints one JSON line.
 """
@@ -249,23 +249,28 @@ def run_system(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any
     }
 
 
-def run_ceiling(prebuilt: list[tuple[list[str], str]], sink: common.SmtpSink) -> dict[str, Any]:
+def run_ceiling(prebuilt: list[tuple[list[str], bytes]], sink: common.SmtpSink) -> dict[str, Any]:
+    """Best of three: the ceiling is what the machine can do, not what it did once."""
     from models.settings import get_settings
 
     sender = get_settings().smtp_sender
-    sink.reset()
-    smtp = smtplib.SMTP("127.0.0.1", sink.port)
-    smtp.ehlo()
-    timer = common.Timer()
-    for recipients, payload in prebuilt:
-        smtp.sendmail(sender, recipients, payload)
-    seconds = timer()
-    smtp.quit()
-    stats = sink.stats()
+    runs: list[float] = []
+    for _ in range(3):
+        sink.reset()
+        smtp = smtplib.SMTP("127.0.0.1", sink.port)
+        smtp.ehlo()
+        timer = common.Timer()
+        for recipients, payload in prebuilt:
+            smtp.sendmail(sender, recipients, payload)
+        runs.append(timer())
+        smtp.quit()
+        stats = sink.stats()
+    seconds = min(runs)
     return {
         "messages": len(prebuilt),
         "received": stats["received"],
         "seconds": seconds,
+        "runs_s": runs,
         "messages_per_s": round(len(prebuilt) / seconds, 1),
     }
 
@@ -287,14 +292,17 @@ def main() -> None:
         import os
 
         os.environ["TONVINH_SMTP_PORT"] = str(sink.port)
+        # The system first, on a Prefect server at rest: the baseline's hundreds of task runs
+        # keep the server busy for seconds afterwards (creating the next flow run took 5.5 s
+        # instead of 0.1 s when the baseline went first).
+        system = run_system(folder, args.units, sink)
+        ceiling = run_ceiling(system.pop("prebuilt"), sink)
         baseline = (
             {"units": 0, "units_per_s": float("nan")}
             if args.skip_baseline
             else run_baseline(folder, args.baseline_units, sink)
         )
         common.note(f"nudge baseline: {baseline}")
-        system = run_system(folder, args.units, sink)
-        ceiling = run_ceiling(system.pop("prebuilt"), sink)
         dropped = server.dropped_messages()
     expected = round(args.units * BEHIND_SHARE)
     messages = system["received"]

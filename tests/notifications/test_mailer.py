@@ -303,3 +303,39 @@ def test_redact_scrubs_every_form() -> None:
     mailer = Mailer(Settings(smtp_user="thidua", smtp_password=PASSWORD))
     plain = base64.b64encode(f"\0thidua\0{PASSWORD}".encode()).decode()
     assert mailer.redact(f"x {PASSWORD} y {plain} z") == "x *** y *** z"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Nhắc việc lần 2: Sở Giao thông vận tải tỉnh Thừa Thiên Huế — hạn nộp hồ sơ thi đua "
+        "khen thưởng năm 2027 còn 2 ngày làm việc, đề nghị đơn vị khẩn trương hoàn thiện",
+        "Plain ASCII subject",
+        "An ASCII subject quoting =?utf-8?b?SGk=?= literally",
+        "Ở" * 200,  # every word boundary falls inside a three-byte character
+    ],
+)
+def test_built_headers_read_back_exactly_and_stay_short(
+    make_settings: Callable[..., Settings], subject: str
+) -> None:
+    """What a mail client shows is what was rendered: names and subject decode to the same
+    text, and the subject is folded within RFC 5322's recommended 78 characters a line."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    name = "Ban Tổ chức cán bộ, Văn phòng Bộ Giao thông vận tải (đầu mối thi đua)"
+    message = _message(
+        [mailbox(name, "dau-moi@donvi.example.vn")],
+        [mailbox("Trần Văn Bình", "thu-truong@donvi.example.vn")],
+        subject=subject,
+    )
+    built = Mailer(make_settings(free_port())).build(message)
+    header_block = built.decode("ascii").split("\r\n\r\n", 1)[0]
+    subject_lines = header_block.split("\r\nDate: ")[0].split("Subject: ")[1].splitlines()
+    assert max(len("Subject: ") + len(line) for line in subject_lines) <= 78
+    parsed = message_from_bytes(built, policy=default)
+    assert parsed["Subject"] == subject
+    assert parsed["To"].addresses[0].display_name == name
+    assert parsed["Cc"].addresses[0].display_name == "Trần Văn Bình"
+    assert parsed.get_body(("plain",)).get_content() == message.text
+    assert parsed.get_body(("html",)).get_content() == message.html

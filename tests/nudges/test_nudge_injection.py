@@ -75,7 +75,7 @@ def test_hostile_unit_names_add_no_header_and_no_recipient(
         # All our headers and nothing else: a blank line smuggled into a header would have
         # cut the header block short (and turned the rest into body).
         assert HEADERS - {"cc"} <= names <= HEADERS, names
-        assert message.get_content_type() == "multipart/mixed"  # yagmail's skeleton
+        assert message.get_content_type() == "multipart/alternative"  # a text and an HTML part
         assert message["Bcc"] is None and message["X-Injected"] is None
         subject = str(message["Subject"])
         assert "\n" not in subject and "\r" not in subject

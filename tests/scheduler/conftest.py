@@ -80,8 +80,18 @@ class Child:
             reader.join(timeout=1)
         pytest.fail(f"scheduler not ready (rc={self.process.poll()}):\n{self.output}")
 
-    def wait_exit(self, timeout: float = 30.0) -> int:
-        code = self.process.wait(timeout=timeout)
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        """The exit code; past ``timeout`` the child dumps every thread's stack (SIGABRT with
+        ``PYTHONFAULTHANDLER``) and the test fails with its output, so a hang says where."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            for reader in self._readers:
+                reader.join(timeout=5)
+            pytest.fail(f"scheduler did not exit within {timeout} s:\n{self.output[-20000:]}")
         for reader in self._readers:
             reader.join(timeout=5)
         return code
@@ -116,6 +126,7 @@ def children(database: str, mail_server: object) -> Iterator[Children]:
     env.update(
         {
             "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",  # a hung child dumps its threads on SIGABRT (wait_exit)
             "COLUMNS": "240",  # rich wraps at 80 columns on a pipe otherwise
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "TONVINH_LANG": "vi",
