@@ -33,9 +33,11 @@ from sqlmodel import Session, col, select
 from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
+    Transition,
     artifact_key,
     deliver_outbox,
     load_campaign,
+    move_nominations,
     set_stage,
 )
 from flows.mail import enqueue_per_unit
@@ -146,26 +148,26 @@ def record_approval(
         )
         approved = 0
         if form.decision is ApprovalDecision.APPROVE:
-            for nomination, _ in rows:
-                excluded = nomination.id in form.exclude_nomination_ids
-                target = NominationStatus.EXCLUDED if excluded else NominationStatus.APPROVED
-                approved += not excluded
-                assert nomination.id is not None
-                audit.record(
-                    session,
-                    at=now,
-                    actor=approval.approver,
-                    entity="nomination",
-                    entity_id=nomination.id,
-                    campaign_id=campaign.id,
-                    action="approval",
-                    from_state=nomination.status,
-                    to_state=target,
+            excluded = set(form.exclude_nomination_ids)
+            transitions = [
+                Transition(
+                    nomination,
+                    NominationStatus.EXCLUDED
+                    if nomination.id in excluded
+                    else NominationStatus.APPROVED,
                     reason=form.comment,
                 )
-                nomination.status = target
-                nomination.updated_at = now
-                session.add(nomination)
+                for nomination, _ in rows
+            ]
+            approved = sum(t.to is NominationStatus.APPROVED for t in transitions)
+            move_nominations(
+                session,
+                transitions,
+                now=now,
+                actor=approval.approver,
+                action="approval",
+                campaign_id=campaign.id,
+            )
             enqueue_per_unit(
                 session,
                 kind="approval_result",

@@ -15,9 +15,11 @@ from sqlmodel import Session, col, delete, select
 from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
+    Transition,
     artifact_key,
     deliver_outbox,
     load_campaign,
+    move_nominations,
     set_stage,
 )
 from flows.mail import enqueue_per_unit
@@ -213,6 +215,7 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
         if not outcome.quorum_met:
             return summary
         session.exec(delete(CouncilResult).where(col(CouncilResult.campaign_id) == campaign.id))
+        transitions: list[Transition] = []
         for result in outcome.results:
             session.add(
                 CouncilResult(
@@ -229,29 +232,27 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
             )
             if result.nomination_id in outcome.unresolved_ties:
                 continue  # stays eligible until the chair decides
-            nomination = candidates[result.nomination_id]
-            target = NominationStatus.PASSED if result.selected else NominationStatus.NOT_PASSED
             summary["passed" if result.selected else "not_passed"] += 1
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                entity="nomination",
-                entity_id=result.nomination_id,
-                campaign_id=campaign.id,
-                action="council_tally",
-                from_state=nomination.status,
-                to_state=target,
-                reason=result.note,
-                details={
-                    "votes_in_favour": result.votes_in_favour,
-                    "members_total": result.members_total,
-                    "threshold": result.threshold,
-                },
+            transitions.append(
+                Transition(
+                    candidates[result.nomination_id],
+                    NominationStatus.PASSED if result.selected else NominationStatus.NOT_PASSED,
+                    reason=result.note,
+                    details={
+                        "votes_in_favour": result.votes_in_favour,
+                        "members_total": result.members_total,
+                        "threshold": result.threshold,
+                    },
+                )
             )
-            nomination.status = target
-            nomination.updated_at = now
-            session.add(nomination)
+        move_nominations(
+            session,
+            transitions,
+            now=now,
+            actor=actor,
+            action="council_tally",
+            campaign_id=campaign.id,
+        )
         create_table_artifact(
             key=artifact_key(campaign.code, "council"),
             table=[

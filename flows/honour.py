@@ -14,15 +14,16 @@ from sqlmodel import col, select
 from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
+    Transition,
     artifact_key,
     deliver_outbox,
     load_campaign,
+    move_nominations,
     set_stage,
 )
 from flows.documents.decision import DecisionDoc, Honouree, write_decision_docx
 from flows.documents.honourees import write_honourees_xlsx
 from flows.mail import enqueue_per_unit
-from models import audit
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
 from models.db import session_scope
@@ -154,23 +155,15 @@ def invite_and_close(campaign_code: str, now: datetime, actor: str) -> int:
                 "decision_number": campaign.decision_number,
             },
         )
-        for nomination in approved:
-            assert nomination.id is not None
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                entity="nomination",
-                entity_id=nomination.id,
-                campaign_id=campaign.id,
-                action="honoured",
-                from_state=nomination.status,
-                to_state=NominationStatus.HONOURED,
-                details={"decision_number": campaign.decision_number},
-            )
-            nomination.status = NominationStatus.HONOURED
-            nomination.updated_at = now
-            session.add(nomination)
+        details = {"decision_number": campaign.decision_number}
+        move_nominations(
+            session,
+            [Transition(n, NominationStatus.HONOURED, details=details) for n in approved],
+            now=now,
+            actor=actor,
+            action="honoured",
+            campaign_id=campaign.id,
+        )
         set_stage(session, campaign, CampaignStage.HONOURED, now, actor)
         return invited
 
