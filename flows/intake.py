@@ -11,17 +11,29 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    func,
+    insert,
+    inspect,
+    literal,
+    literal_column,
+    null,
+)
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from flows.awards import award_choices
+from flows.collector import collector_paused
 from flows.common import OperatorError, artifact_key, emit_unit_events, load_campaign
 from flows.documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
 from models.clock import resolve
-from models.db import session_scope
+from models.db import AwareDateTime, session_scope
 from models.nomination import Nomination, NominationCreate, NominationStatus, Submission
 from models.unit import Unit
 
@@ -54,6 +66,60 @@ def nominee_key(row: NominationCreate) -> str:
     name = " ".join(unicodedata.normalize("NFC", row.full_name).casefold().split())
     born = row.birth_date.isoformat() if row.birth_date else ""
     return f"{row.kind}|{name}|{born}"
+
+
+# The row's fields as the nomination table's columns: what ``row.model_dump(exclude=
+# {"row_number"})`` gives (the values are already validated), without its cost on every row.
+_ROW_FIELDS = tuple(name for name in NominationCreate.model_fields if name != "row_number")
+
+
+def _fields(row: NominationCreate) -> dict[str, Any]:
+    values = row.__dict__
+    return {name: values[name] for name in _ROW_FIELDS}
+
+
+def _submitted_events(
+    session: Session, submission: Submission, file_name: str, now: datetime, actor: str
+) -> Any:
+    """The "submitted" audit event of every nomination this submission created, as one
+    ``INSERT … SELECT``: the same columns and details ``audit.values`` would give each."""
+    nominations = _NOMINATIONS.c
+    build = (
+        func.json_build_object
+        if session.get_bind().dialect.name == "postgresql"
+        else func.json_object
+    )
+    details = build(
+        literal_column("'submission_id'"),
+        literal(submission.id, Integer),
+        literal_column("'file'"),
+        literal(file_name, String),
+        literal_column("'row'"),
+        nominations.row_number,
+    )
+    rows = (
+        core_select(
+            literal(now, AwareDateTime),
+            literal(actor, String),
+            nominations.campaign_id,
+            literal("nomination", String),
+            nominations.id,
+            literal("submitted", String),
+            null(),
+            literal(NominationStatus.SUBMITTED.value, String),
+            literal("", String),
+            details,
+        )
+        .where(
+            nominations.campaign_id == submission.campaign_id,
+            nominations.unit_id == submission.unit_id,
+            nominations.submission_id == submission.id,
+        )
+        .order_by(nominations.id)
+    )
+    columns = ["at", "actor", "campaign_id", "entity", "entity_id", "action"]
+    columns += ["from_state", "to_state", "reason", "details"]
+    return insert(audit.TABLE).from_select(columns, rows)
 
 
 def _store(
@@ -93,55 +159,46 @@ def _store(
         file=file_name, unit=unit.code, outcome="accepted", nominations=len(parsed.nominations)
     )
     seen: set[str] = set()
-    # New nominees go in with one multi-row INSERT … RETURNING id, and every audit event with
-    # one more: a 10,000-row list was 10,000 ORM flushes (measured in BENCHMARKS.md, "intake").
-    fresh: list[tuple[NominationCreate, dict[str, Any]]] = []
-    events: list[dict[str, Any]] = []
-
-    def event(nomination_id: int, action: str, from_state: str | None, row_number: int) -> None:
-        events.append(
-            audit.values(
-                at=now,
-                actor=actor,
-                entity="nomination",
-                entity_id=nomination_id,
-                campaign_id=campaign.id,
-                action=action,
-                from_state=from_state,
-                to_state=NominationStatus.SUBMITTED,
-                details={"submission_id": submission.id, "file": file_name, "row": row_number},
-            )
-        )
-
+    # New nominees go in with one executemany, and their audit events with one INSERT … SELECT
+    # that finds their ids in the database. (Was: one ORM flush per row, then one INSERT …
+    # RETURNING in parameter order, which SQLAlchemy ran as one statement per row on SQLite
+    # and which took 3 s for 10,000 rows on PostgreSQL; BENCHMARKS.md, "intake".)
+    fresh: list[dict[str, Any]] = []
+    revised: list[tuple[Nomination, NominationCreate, dict[str, Any]]] = []
     for row in parsed.nominations:
         key = nominee_key(row)
         seen.add(key)
         current = existing.get(key)
-        fields = row.model_dump(exclude={"row_number"})
+        fields = _fields(row)
         if current is None:
-            fresh.append(
-                (
-                    row,
-                    fields
-                    | {
-                        "row_number": row.row_number,
-                        "campaign_id": campaign.id,
-                        "unit_id": unit.id,
-                        "submission_id": submission.id,
-                        "nominee_key": key,
-                        "status": NominationStatus.SUBMITTED,
-                        "return_reason": None,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
-            )
+            fields["row_number"] = row.row_number
+            fields["nominee_key"] = key
+            fresh.append(fields)
             continue
         if current.status not in REVISABLE:
             raise OperatorError(
                 f"Hồ sơ '{current.full_name}' đã qua Hội đồng, không thể sửa. "
                 f"(Nomination already decided by the council.)"
             )
+        revised.append((current, row, fields))
+    if fresh:
+        connection = session.connection()
+        shared = {
+            "campaign_id": campaign.id,
+            "unit_id": unit.id,
+            "submission_id": submission.id,
+            "status": NominationStatus.SUBMITTED,
+            "return_reason": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        connection.execute(insert(_NOMINATIONS), [shared | row for row in fresh])
+        # Before any revised nomination is flushed, the new rows are the only ones that name
+        # this submission, which was created in this very transaction.
+        connection.execute(_submitted_events(session, submission, file_name, now, actor))
+        result.created += len(fresh)
+    events: list[dict[str, Any]] = []
+    for current, row, fields in revised:
         from_state = current.status
         current.sqlmodel_update(
             fields
@@ -156,13 +213,19 @@ def _store(
         session.add(current)
         result.updated += 1
         assert current.id is not None
-        event(current.id, "resubmitted", from_state, row.row_number)
-    if fresh:
-        statement = insert(_NOMINATIONS).returning(_NOMINATIONS.c.id, sort_by_parameter_order=True)
-        ids = session.connection().execute(statement, [values for _, values in fresh]).scalars()
-        for (row, _values), nomination_id in zip(fresh, ids.all(), strict=True):
-            event(nomination_id, "submitted", None, row.row_number)
-        result.created += len(fresh)
+        events.append(
+            audit.values(
+                at=now,
+                actor=actor,
+                entity="nomination",
+                entity_id=current.id,
+                campaign_id=campaign.id,
+                action="resubmitted",
+                from_state=from_state,
+                to_state=NominationStatus.SUBMITTED,
+                details={"submission_id": submission.id, "file": file_name, "row": row.row_number},
+            )
+        )
     for key, dropped in existing.items():
         if key in seen or dropped.status not in REVISABLE:
             continue
@@ -259,7 +322,7 @@ def intake_file(campaign_code: str, path: str, now: datetime, actor: str) -> Int
         if latest == parsed.sha256:
             return IntakeResult(file=file.name, unit=unit.code, outcome="unchanged")
         try:
-            with session.begin_nested():
+            with session.begin_nested(), collector_paused():
                 result = _store(session, campaign, unit, part, parsed, file.name, now, actor)
         except OperatorError as refused:
             return IntakeResult(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from flows.collector import collector_paused
 from flows.common import calendar_for, ladder_config, load_campaign
 from models.campaign import CampaignStage, CampaignUnit, ParticipationStatus
 from models.nomination import Nomination, NominationStatus
@@ -102,31 +100,13 @@ def progress_statements(campaign_id: int) -> list[tuple[str, Any]]:
     return [("units", units), ("nominations", nominations), ("outbox", outbox)]
 
 
-@contextmanager
-def _collector_waits() -> Iterator[None]:
-    """Hold Python's cyclic garbage collector while the rows are built.
-
-    Reading 10,000 units allocates enough to set off several full collections, and each walks
-    every object the process holds (~200,000 once Prefect and SQLAlchemy are imported): ~130 ms
-    a pass, two thirds of the whole status (measured in BENCHMARKS.md, "status"). Nothing built
-    here forms reference cycles, so reference counting frees it all the same.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def campaign_status(session: Session, campaign_code: str, now: datetime) -> CampaignStatus:
     """Every unit's standing and counts, in three queries and one pass.
 
     Rows are read as plain columns, not ORM objects (building 20,000 SQLModel instances cost
     more than the queries), and the reminder ladder is planned once per distinct deadline.
     """
-    with _collector_waits():
+    with collector_paused():
         return _campaign_status(session, campaign_code, now)
 
 

@@ -17,7 +17,7 @@ from datetime import date
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 # Spaces that are not U+0020 (non-breaking, narrow, figure, ideographic ...).
 _ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000"), " ")
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
 # Both tables in one pass of str.translate (this runs on every cell of a 10,000-row list).
 _CLEAN = {**_INVISIBLE, **_ODD_SPACES}
 # Characters clean_text may drop or turn into a space (so a string starting with anything else
@@ -45,7 +45,7 @@ def match_key(value: str) -> str:
     Used to recognise an award name typed by hand instead of picked from the dropdown, and to
     spot the same nominee entered twice.
     """
-    return clean_text(value).translate(_DASHES).casefold()
+    return clean_text(value).translate(DASHES).casefold()
 
 
 def vn_date(day: date) -> str:

@@ -7,10 +7,12 @@ dropdowns, validation), filled with realistic Vietnamese rows (8 in 10 individua
 collectives). Measured:
 
 - system: ``flows.intake.intake_file`` — parse and check every cell, then store every
-  nomination with its audit event in one transaction (SQLite);
-- parse: ``read_nomination_list`` alone on the same file (median of ``--runs``);
-- ceiling: ``openpyxl.load_workbook(read_only=True)`` iterating every row of every sheet and
-  doing nothing with them (median of ``--runs``);
+  nomination with its audit event in one transaction (SQLite); best of ``--runs``, each run a
+  different unit's list (same rows) into the same database, so every run stores 10,000 rows;
+- parse: ``read_nomination_list`` alone on the first file (best of ``--runs``);
+- ceiling: ``openpyxl.load_workbook(read_only=True)`` iterating every row of every sheet with
+  ``values_only=True`` (openpyxl's fastest way to read a sheet) and doing nothing with them
+  (best of ``--runs``);
 - a second file, identical but for ONE bad cell in its last row: it must be refused whole,
   naming that row, and store nothing.
 """
@@ -18,6 +20,7 @@ collectives). Measured:
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 from datetime import date
 from pathlib import Path
@@ -82,11 +85,20 @@ def ceiling_read(path: Path) -> float:
     from openpyxl import load_workbook
 
     timer = common.Timer()
-    book = load_workbook(path, read_only=True)
-    for sheet in book.worksheets:
-        for _row in sheet.iter_rows():
-            pass
-    book.close()
+    # The system holds the cyclic garbage collector while it reads and stores a list
+    # (``collector_paused``); so does the ceiling, which makes it faster too.
+    gc.disable()
+    try:
+        book = load_workbook(path, read_only=True)
+        for sheet in book.worksheets:
+            # values_only skips building a cell object per cell: the fastest read openpyxl
+            # offers. The system cannot use it (it needs each cell's type to refuse formulas and
+            # error values, and its number format to read "45%").
+            for _row in sheet.iter_rows(values_only=True):
+                pass
+        book.close()
+    finally:
+        gc.enable()
     return timer()
 
 
@@ -111,39 +123,45 @@ def main() -> None:
     args = parser.parse_args()
     out: dict[str, Any] = {"scenario": "intake", "rows": args.rows, "backend": args.backend}
     with common.scratch("intake") as folder, common.database(args.backend, folder / "db"):
-        campaign = common.plan(2)
+        campaign = common.plan(args.runs + 1)
         with session_scope() as session:
             campaign = load_campaign(session, common.CAMPAIGN_CODE)
             campaign.stage = CampaignStage.CALLING
             session.add(campaign)
             units = session.exec(select(Unit).order_by(Unit.code)).all()
             choices = award_choices(campaign)
-        good_unit, bad_unit = units[0], units[1]
-        paths = {}
-        for unit, bad in ((good_unit, False), (bad_unit, True)):
+        good_units, bad_unit = units[: args.runs], units[args.runs]
+        good_paths = []
+        for unit in [*good_units, bad_unit]:
             header = ListHeader(
                 campaign.code, campaign.name, unit.code, unit.name, campaign.submission_due
             )
             path = folder / f"{campaign.code}_{unit.code}.xlsx"
             timer = common.Timer()
-            write_filled_list(path, header, choices, rows_for(args.rows, unit.name, bad))
+            write_filled_list(
+                path, header, choices, rows_for(args.rows, unit.name, unit is bad_unit)
+            )
             out.setdefault("write_s", timer())
-            paths[bad] = path
-        out["file_bytes"] = paths[False].stat().st_size
-        ceiling_times = [ceiling_read(paths[False]) for _ in range(args.runs)]
+            good_paths.append(path)
+        bad_path = good_paths.pop()
+        out["file_bytes"] = good_paths[0].stat().st_size
+        ceiling_times = [ceiling_read(good_paths[0]) for _ in range(args.runs)]
         parse_times = []
         for _ in range(args.runs):
             timer = common.Timer()
-            parsed = read_nomination_list(paths[False], choices)
+            parsed = read_nomination_list(good_paths[0], choices)
             parse_times.append(timer())
         assert len(parsed.nominations) == args.rows
+        del parsed
         now = common.at(campaign.submission_due, 10)
-        timer = common.Timer()
-        result = intake_file(campaign.code, str(paths[False]), now, "bench")
-        system_s = timer()
+        system_times, results = [], []
+        for path in good_paths:
+            timer = common.Timer()
+            results.append(intake_file(campaign.code, str(path), now, "bench"))
+            system_times.append(timer())
         rss = common.peak_rss_mb()
         timer = common.Timer()
-        refused = intake_file(campaign.code, str(paths[True]), now, "bench")
+        refused = intake_file(campaign.code, str(bad_path), now, "bench")
         refused_s = timer()
         with session_scope() as session:
 
@@ -154,12 +172,13 @@ def main() -> None:
                     ).one()
                 )
 
-            stored_good = count(Nomination, good_unit)
+            stored_good = [count(Nomination, unit) for unit in good_units]
             stored_bad = count(Nomination, bad_unit) + count(Submission, bad_unit)
             audits = session.exec(select(func.count()).select_from(AuditEvent)).one()
     # Best of N: the machine is shared, and the least disturbed run is the one to compare.
     ceiling_s = min(ceiling_times)
     parse_s = min(parse_times)
+    system_s = min(system_times)
     # The bad row is the list's last: on "Tập thể" if it is a collective (every fifth row).
     collectives = args.rows // 5
     last_collective = (args.rows - 1) % 5 == 4
@@ -171,12 +190,13 @@ def main() -> None:
             "parse_s": parse_s,
             "store_s": round(system_s - parse_s, 3),
             "ceiling_s": ceiling_s,
+            "system_runs": system_times,
             "ceiling_runs": ceiling_times,
             "parse_runs": parse_times,
             "fraction_of_ceiling": round(ceiling_s / system_s, 2),
             "parse_fraction_of_ceiling": round(ceiling_s / parse_s, 2),
-            "outcome": result.outcome,
-            "stored": stored_good,
+            "outcome": "/".join(sorted({result.outcome for result in results})),
+            "stored": min(stored_good),  # per run (each run is its own unit)
             "audit_events": audits,
             "peak_rss_mb": rss,
             "bad_file": {
@@ -193,7 +213,8 @@ def main() -> None:
         "ge_half_ceiling": out["fraction_of_ceiling"] >= 0.5,
         "bad_last_row_stores_nothing": refused.outcome == "rejected" and stored_bad == 0,
         "bad_last_row_reported": out["bad_file"]["names_last_row"] and len(refused.errors) == 1,
-        "all_rows_stored": stored_good == args.rows and result.outcome == "accepted",
+        "all_rows_stored": stored_good == [args.rows] * args.runs
+        and all(result.outcome == "accepted" for result in results),
     }
     common.emit(out)
 
