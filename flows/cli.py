@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.common import OperatorError, load_campaign
@@ -102,7 +103,28 @@ def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = Non
         render(payload)
     else:
         for key, value in payload.items():
-            console.print(f"[bold]{key}[/bold]: {value}")
+            _print_field(str(key), value)
+
+
+def _print_field(key: str, value: Any, depth: int = 0) -> None:
+    """``key: value``; a mapping as indented fields, a list as bullets (never a Python repr).
+
+    Values are printed as text, not rich markup: a subject such as "[tdkt-2027] …" stays whole.
+    """
+    pad = "  " * depth
+    label = f"{pad}[bold]{escape(key)}[/bold]:"
+    if isinstance(value, dict):
+        console.print(label if value else f"{label} —")
+        for inner_key, inner in value.items():
+            _print_field(str(inner_key), inner, depth + 1)
+    elif isinstance(value, list):
+        console.print(label if value else f"{label} —")
+        for item in value:
+            if isinstance(item, dict):
+                item = ", ".join(f"{k}: {v}" for k, v in item.items())
+            console.print(f"{pad}  • {escape(str(item))}")
+    else:
+        console.print(f"{label} {escape(str(value))}")
 
 
 def run_operator(action: Callable[[], T]) -> T:

@@ -84,6 +84,32 @@ def test_status_reports_every_unit(planned: dict) -> None:
     assert "Đã nộp 0/6" in human.stdout
 
 
+def test_plan_reads_as_text_not_python(database: str, tmp_path: Path) -> None:
+    """What an operator reads after planning: each deadline on its own line, each unconfirmed
+    rule as a bullet, and no Python dict or list syntax."""
+    sample = Path(__file__).parents[2] / "flows" / "sample" / "units.csv"
+    imported = run("units", "import", str(sample))
+    assert imported.returncode == 0, imported.stderr
+    result = run(
+        "plan",
+        "tdkt-2028",
+        "--year",
+        "2028",
+        "--name",
+        "Thi đua năm 2028",
+        "--conference-date",
+        "2028-03-25",
+        "--now",
+        "2026-11-25T09:00",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "deadlines:" in lines
+    assert "  submission_due: 2028-02-23" in lines
+    assert any(line.startswith("  • ") and "chưa xác nhận" in line for line in lines)
+    assert "{'" not in result.stdout and "['" not in result.stdout
+
+
 def _malformed_list(tmp_path: Path, unit_code: str) -> Path:
     import openpyxl
 
