@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -48,11 +49,28 @@ class Settings(BaseSettings):
     # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}.
     rule_overrides: dict[str, float] = Field(default_factory=dict)
 
+    # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
+    # default: how late a reminder may still go out after its time when the scheduler was down.
+    # Steps fall due at the ladder's send hour (08:00): six hours covers a night-time outage or
+    # a morning restart and still delivers the same working day before about 14:00, inside
+    # office hours. A step missed by more is not sent late (it would arrive in the evening or
+    # on another day); the next step of the ladder covers the unit, and ``tonvinh remind``
+    # sends the due step by hand at any time.
+    scheduler_misfire_grace_minutes: int = 6 * 60
+    scheduler_sync_every_minutes: int = 15
+    scheduler_deliver_every_minutes: int = 5
+    scheduler_lock_check_seconds: int = 30
+    scheduler_workers: int = 4
+
     approval_timeout_seconds: int = 7 * 24 * 3600
     outbox_batch_size: int = 200
 
     # An approval recorded from the CLI or a form is tagged with this when no name is given.
     default_actor: str = "operator"
+
+    @property
+    def scheduler_misfire_grace(self) -> timedelta:
+        return timedelta(minutes=self.scheduler_misfire_grace_minutes)
 
     @property
     def effective_database_url(self) -> str:

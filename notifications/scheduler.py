@@ -74,7 +74,6 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, BaseScheduler
 from apscheduler.triggers.date import DateTrigger
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, col, select
@@ -103,32 +102,6 @@ CLOCK_TOLERANCE = timedelta(seconds=5)
 # fire_reminders and sync_jobs never overlap: a sync reads the outbox only once a run that was
 # already under way has written it, so it never re-plans a step that is being sent.
 _RUN_LOCK = threading.Lock()
-
-
-class SchedulerSettings(BaseSettings):
-    """``TONVINH_SCHEDULER_*``: the scheduler's own knobs.
-
-    ``misfire_grace_minutes`` (default 6 h): how late a reminder may still go out after its time
-    when the scheduler was down. Steps fall due at the ladder's send hour (08:00): six hours
-    covers a night-time outage or a morning restart and still delivers the same working day
-    before about 14:00, inside office hours. A step missed by more is not sent late (it would
-    arrive in the evening or on another day); the next step of the ladder covers the unit, and
-    ``tonvinh remind`` sends the due step by hand at any time.
-    """
-
-    model_config = SettingsConfigDict(
-        env_prefix="TONVINH_SCHEDULER_", env_file=".env", extra="ignore"
-    )
-
-    misfire_grace_minutes: int = 6 * 60
-    sync_every_minutes: int = 15
-    deliver_every_minutes: int = 5
-    lock_check_seconds: int = 30
-    workers: int = 4
-
-    @property
-    def misfire_grace(self) -> timedelta:
-        return timedelta(minutes=self.misfire_grace_minutes)
 
 
 class SchedulerRefused(RuntimeError):
@@ -307,7 +280,7 @@ def planned_reminder_times(
     from flows.status import sent_reminder_tiers
 
     moment = to_vn(now)
-    window = SchedulerSettings().misfire_grace if grace is None else grace
+    window = get_settings().scheduler_misfire_grace if grace is None else grace
     config = ladder_config(get_settings())
     planned: dict[str, tuple[str, datetime]] = {}
     campaigns = session.exec(
@@ -366,7 +339,7 @@ def sync_jobs(
     are left alone, a job whose grace changed is replaced under its id, jobs no longer planned are
     removed. Each job stores its own ``misfire_grace_time`` and ``coalesce=True``.
     """
-    window = SchedulerSettings().misfire_grace if grace is None else grace
+    window = get_settings().scheduler_misfire_grace if grace is None else grace
     grace_seconds = int(window.total_seconds())
     with _RUN_LOCK:
         if planned is None:
@@ -475,7 +448,6 @@ def run_scheduler(
     deliver_every_minutes: int | None = None,
     stop_after: float | None = None,
     on_ready: Callable[[SchedulerStatus], None] | None = None,
-    scheduler_settings: SchedulerSettings | None = None,
 ) -> SchedulerStatus:
     """Run the one scheduler until SIGTERM/SIGINT (or ``stop_after`` seconds); see the module doc.
 
@@ -485,9 +457,8 @@ def run_scheduler(
     such as ``search_path``). Starts paused, synchronises, then resumes, so a job planned before
     a change made while the scheduler was down is dropped before it can fire.
     """
-    config = scheduler_settings or SchedulerSettings()
-    sync_every = sync_every_minutes or config.sync_every_minutes
-    deliver_every = deliver_every_minutes or config.deliver_every_minutes
+    sync_every = sync_every_minutes or settings.scheduler_sync_every_minutes
+    deliver_every = deliver_every_minutes or settings.scheduler_deliver_every_minutes
     _check_clock()
     prefect_url = _prefect_api_url()
     if prefect_url is None:
@@ -506,7 +477,7 @@ def run_scheduler(
                     engine=get_engine(), tablename=SCHEDULER_JOBS_TABLE
                 ),
             },
-            executors={"default": ThreadPoolExecutor(config.workers)},
+            executors={"default": ThreadPoolExecutor(settings.scheduler_workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=VN_TZ,
         )
@@ -522,7 +493,7 @@ def run_scheduler(
                 stop.set()
 
         def sync() -> None:
-            sync_jobs(scheduler, clock.now(), grace=config.misfire_grace)
+            sync_jobs(scheduler, clock.now(), grace=settings.scheduler_misfire_grace)
 
         previous: dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
@@ -530,7 +501,7 @@ def run_scheduler(
                 previous[signum] = signal.signal(signum, on_signal)
         scheduler.start(paused=True)
         try:
-            report = sync_jobs(scheduler, clock.now(), grace=config.misfire_grace)
+            report = sync_jobs(scheduler, clock.now(), grace=settings.scheduler_misfire_grace)
             # In memory, not persisted: rebuilt from the options at every start. Run however late.
             housekeeping: dict[str, Any] = {
                 "jobstore": "default",
@@ -550,7 +521,7 @@ def run_scheduler(
             scheduler.add_job(
                 watch_lock,
                 "interval",
-                seconds=config.lock_check_seconds,
+                seconds=settings.scheduler_lock_check_seconds,
                 id=LOCK_JOB_ID,
                 name="kiểm tra khóa / check the lock",
                 **housekeeping,
