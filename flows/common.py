@@ -54,6 +54,7 @@ def ladder_config(settings: Settings) -> LadderConfig:
         offsets=tuple(settings.reminder_offsets),
         escalate_every=settings.escalation_every_working_days,
         max_reminders=settings.max_reminders_per_unit,
+        send_hour=settings.reminder_send_hour,
     )
 
 

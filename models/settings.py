@@ -45,14 +45,16 @@ class Settings(BaseSettings):
     reminder_offsets: list[int] = Field(default_factory=lambda: [-5, -2, 1])
     escalation_every_working_days: int = 2
     max_reminders_per_unit: int = 6
+    # Hour of the day (Vietnam time) a step of the ladder falls due and the scheduler sends it.
+    reminder_send_hour: int = Field(default=8, ge=0, le=23)
 
     # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}.
     rule_overrides: dict[str, float] = Field(default_factory=dict)
 
     # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
     # default: how late a reminder may still go out after its time when the scheduler was down.
-    # Steps fall due at the ladder's send hour (08:00): six hours covers a night-time outage or
-    # a morning restart and still delivers the same working day before about 14:00, inside
+    # Steps fall due at the send hour (08:00 by default): six hours covers a night-time outage
+    # or a morning restart and still delivers the same working day before about 14:00, inside
     # office hours. A step missed by more is not sent late (it would arrive in the evening or
     # on another day); the next step of the ladder covers the unit, and ``tonvinh remind``
     # sends the due step by hand at any time.

@@ -310,6 +310,18 @@ def test_sync_follows_submissions_pauses_and_extensions(
     assert _jobs(store) == {}
 
 
+def test_jobs_fall_at_the_configured_send_hour(
+    store: StoreOnly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = "hour-2018"
+    make_campaign(code, [date(2019, 3, 8)], year=2018)
+    monkeypatch.setenv("TONVINH_REMINDER_SEND_HOUR", "14")
+    get_settings.cache_clear()
+    sync_jobs(store, datetime(2019, 2, 1, 9, tzinfo=VN_TZ), grace=timedelta(hours=6))
+    times = [at.astimezone(VN_TZ).time() for at in _jobs(store).values()]
+    assert times and {(t.hour, t.minute) for t in times} == {(14, 0)}
+
+
 def test_a_passed_step_is_replanned_only_within_grace_and_while_owed(
     store: StoreOnly,
 ) -> None:
