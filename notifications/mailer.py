@@ -25,6 +25,7 @@ import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import format_datetime, formataddr
 from enum import StrEnum
 from types import TracebackType
@@ -49,6 +50,9 @@ class OutgoingEmail:
     text: str
     html: str
     message_id: str
+    # The Date header: when the message is sent by the campaign's clock (the demo's compressed
+    # time included); None means the clock's "now" when it is built.
+    date: datetime | None = None
 
 
 class DeliveryOutcome(StrEnum):
@@ -303,7 +307,7 @@ class Mailer:
             f"To: {', '.join(recipients.to)}",
             *([f"Cc: {', '.join(recipients.cc)}"] if recipients.cc else []),
             f"Subject: {encode_header_text(clean_header(message.subject))}",
-            f"Date: {format_datetime(clock_now())}",
+            f"Date: {format_datetime(message.date or clock_now())}",
             f"Message-ID: {clean_header(message.message_id)}",
             # RFC 3834: tells out-of-office robots not to answer automatic nudges.
             "Auto-Submitted: auto-generated",

@@ -201,7 +201,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=BACKOFF_MINUTES[index])
 
 
-def _outgoing(row: OutboxMessage) -> OutgoingEmail:
+def _outgoing(row: OutboxMessage, date: datetime | None = None) -> OutgoingEmail:
     return OutgoingEmail(
         to=list(row.to_addrs),
         cc=list(row.cc_addrs or []),
@@ -209,6 +209,7 @@ def _outgoing(row: OutboxMessage) -> OutgoingEmail:
         text=row.text_body,
         html=row.html_body,
         message_id=row.message_id,
+        date=date,
     )
 
 
@@ -329,10 +330,10 @@ def _apply(
     return bucket
 
 
-def _send_one(mailer: Mailer, row: OutboxMessage) -> DeliveryResult:
+def _send_one(mailer: Mailer, row: OutboxMessage, now: datetime) -> DeliveryResult:
     """Send one row; a bug tied to one row's data fails that row instead of the whole outbox."""
     try:
-        return mailer.send(_outgoing(row))
+        return mailer.send(_outgoing(row, now))
     except Exception as exc:  # a poison row must not block every row behind it
         log.exception("Outbox message %s could not be built or sent", row.id)
         error = mailer.redact(f"internal error: {type(exc).__name__}: {exc}")
@@ -421,7 +422,7 @@ def deliver_pending(
                 with _outcome_connection(engine) as connection:
                     for row in rows:
                         # Once the server cannot be reached, defer the rest without knocking.
-                        result = unreachable or _send_one(mailer, row)
+                        result = unreachable or _send_one(mailer, row, moment)
                         if not result.reached_server:
                             unreachable = result
                         counts[_apply(connection, row, result, moment)] += 1

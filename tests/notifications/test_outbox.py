@@ -166,6 +166,8 @@ def test_deliver_sends_each_once_over_one_connection(
     assert rows[0].recipient_results == {"dau-moi-0@donvi.vn": "accepted"}
     received = read_mailbox(server.mailbox_dir)
     assert [m["Message-ID"] for m in received] == [r.message_id for r in rows]
+    # Dated by the campaign's clock (the moment delivery ran), not the machine's.
+    assert {m["Date"].datetime for m in received} == {t0}
     assert len(_audit("sent")) == 7
 
     again = deliver_pending(t0 + timedelta(hours=1), settings)
