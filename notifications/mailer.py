@@ -9,8 +9,8 @@ Why not yagmail's ``prepare_send()``: it puts every content item into *both* alt
 turning ``\\n`` into ``<br>`` even in the text/plain part, and building through ``email.mime``
 and its generator cost ~0.6 ms a message, as long as sending it (measured, BENCHMARKS.md). A
 nudge is always the same shape — headers, then multipart/alternative with a text and an HTML
-part, both UTF-8 in base64 — so ``build`` writes exactly that: names and subject as RFC 2047
-encoded words, CR/LF already stripped by ``clean_header``.
+part, both UTF-8 in base64 — so ``build`` writes exactly that: the subject and non-ASCII names
+as RFC 2047 encoded words, CR/LF already stripped by ``clean_header``.
 
 Secrets: the SMTP password is read from ``Settings`` only at login and is scrubbed (with its
 base64 AUTH forms) from every error text this module returns or logs.
@@ -100,8 +100,8 @@ def encode_header_text(text: str) -> str:
     as RFC 2047 encoded words (UTF-8, base64), one per folded line, never splitting a character.
 
     The standard library's ``email.header.Header`` does the same in ~60 µs; this takes a few,
-    and runs for the subject and every name of every message. Tests parse the result back with
-    the ``email`` package.
+    and runs for the subject of every message (names keep ``formataddr``'s one encoded word).
+    Tests parse the result back with the ``email`` package.
     """
     if text.isascii() and "=?" not in text and len(text) <= _PLAIN_HEADER_MAX:
         return text
