@@ -27,7 +27,14 @@ from sqlmodel import Session, col, select
 
 from flows.awards import award_choices
 from flows.collector import collector_paused
-from flows.common import OperatorError, artifact_key, emit_unit_events, load_campaign
+from flows.common import (
+    OperatorError,
+    Transition,
+    artifact_key,
+    emit_unit_events,
+    load_campaign,
+    move_nominations,
+)
 from flows.documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
 from flows.monitor import publish_campaign_artifacts
 from models import audit
@@ -226,28 +233,21 @@ def _store(
                 details={"submission_id": submission.id, "file": file_name, "row": row.row_number},
             )
         )
-    for key, dropped in existing.items():
-        if key in seen or dropped.status not in REVISABLE:
-            continue
-        assert dropped.id is not None
-        audit.record(
-            session,
-            at=now,
-            actor=actor,
-            entity="nomination",
-            entity_id=dropped.id,
-            campaign_id=campaign.id,
-            action="withdrawn",
-            from_state=dropped.status,
-            to_state=NominationStatus.WITHDRAWN,
-            reason="Không có trong danh sách nộp lại (absent from the new list)",
-        )
-        dropped.status = NominationStatus.WITHDRAWN
-        dropped.updated_at = now
-        session.add(dropped)
-        result.withdrawn += 1
     if events:
         session.connection().execute(insert(audit.TABLE), events)
+    withdrawn = [
+        Transition(
+            dropped,
+            NominationStatus.WITHDRAWN,
+            "Không có trong danh sách nộp lại (absent from the new list)",
+        )
+        for key, dropped in existing.items()
+        if key not in seen and dropped.status in REVISABLE
+    ]
+    move_nominations(
+        session, withdrawn, now=now, actor=actor, action="withdrawn", campaign_id=campaign.id
+    )
+    result.withdrawn += len(withdrawn)
     new_status = (
         ParticipationStatus.RESUBMITTED
         if part.status == ParticipationStatus.RETURNED

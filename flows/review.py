@@ -15,10 +15,12 @@ from sqlmodel import Session, col, func, select
 from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
+    Transition,
     calendar_for,
     campaign_parts,
     deliver_outbox,
     load_campaign,
+    move_nominations,
     set_stage,
 )
 from flows.mail import enqueue_per_unit
@@ -65,33 +67,6 @@ def facts_of(nomination: Nomination) -> NomineeFacts:
     )
 
 
-def _transition(
-    session: Session,
-    nomination: Nomination,
-    to: NominationStatus,
-    now: datetime,
-    actor: str,
-    reason: str = "",
-) -> None:
-    assert nomination.id is not None
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        entity="nomination",
-        entity_id=nomination.id,
-        campaign_id=nomination.campaign_id,
-        action="reviewed",
-        from_state=nomination.status,
-        to_state=to,
-        reason=reason,
-    )
-    nomination.status = to
-    nomination.return_reason = reason if to is NominationStatus.RETURNED else None
-    nomination.updated_at = now
-    session.add(nomination)
-
-
 @task(name="check-and-decide", cache_policy=NO_CACHE)
 def check_and_decide(
     campaign_code: str, decisions: list[ReviewDecision], now: datetime, reviewer: str
@@ -109,6 +84,7 @@ def check_and_decide(
                 Nomination.status == NominationStatus.SUBMITTED,
             )
         ).all()
+        checked: list[Transition] = []
         for nomination in fresh:
             assert nomination.id is not None
             findings = check_eligibility(facts_of(nomination), pack)
@@ -126,20 +102,23 @@ def check_and_decide(
                 )
             errors = [f for f in findings if f.severity == Severity.ERROR]
             counts["checked"] += 1
+            reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
             if nomination.under_discipline:
                 # A frozen nominee cannot be fixed by resubmitting: the law bars the nomination.
-                reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
-                _transition(
-                    session, nomination, NominationStatus.INELIGIBLE, now, AUTO_REVIEWER, reason
-                )
+                checked.append(Transition(nomination, NominationStatus.INELIGIBLE, reason))
             elif errors:
-                reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
-                _transition(
-                    session, nomination, NominationStatus.RETURNED, now, AUTO_REVIEWER, reason
-                )
+                checked.append(Transition(nomination, NominationStatus.RETURNED, reason))
                 returned_by_unit[nomination.unit_id].append(nomination)
             else:
-                _transition(session, nomination, NominationStatus.ELIGIBLE, now, AUTO_REVIEWER)
+                checked.append(Transition(nomination, NominationStatus.ELIGIBLE))
+        move_nominations(
+            session,
+            checked,
+            now=now,
+            actor=AUTO_REVIEWER,
+            action="reviewed",
+            campaign_id=campaign.id,
+        )
         by_id = {
             n.id: n
             for n in session.exec(
@@ -167,7 +146,15 @@ def check_and_decide(
             }[decision.action]
             if decided.status == target:
                 continue
-            _transition(session, decided, target, now, reviewer, decision.reason.strip())
+            # One at a time: a later decision on the same dossier starts from this one.
+            move_nominations(
+                session,
+                [Transition(decided, target, decision.reason.strip())],
+                now=now,
+                actor=reviewer,
+                action="reviewed",
+                campaign_id=campaign.id,
+            )
             if target is NominationStatus.RETURNED:
                 returned_by_unit[decided.unit_id].append(decided)
         for status in (NominationStatus.ELIGIBLE, NominationStatus.INELIGIBLE):

@@ -36,9 +36,10 @@ from models.clock import VN_TZ
 from models.council import Approval, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.migrate import upgrade
-from models.nomination import InitiativeLevel, Nomination, NominationCreate, NomineeKind
+from models.nomination import InitiativeLevel, Nomination, NominationCreate
 from models.settings import get_settings
 from models.unit import UnitCreate
+from tests.documents.builders import ACHIEVEMENT, person
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
 CONFERENCE = date(2019, 3, 29)
@@ -54,21 +55,17 @@ def at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=VN_TZ)
 
 
-def person(index: int) -> NominationCreate:
+def nominee(index: int) -> NominationCreate:
     name, title, years, gender = PEOPLE[index % len(PEOPLE)]
-    return NominationCreate(
+    return person(
+        name,
+        date(1985, 5, 12),
         row_number=4,
-        kind=NomineeKind.INDIVIDUAL,
-        full_name=name,
         gender=gender,
-        birth_date=date(1985, 5, 12),
-        position="Chuyên viên chính",
-        workplace="Vụ Bưu chính",
         proposed_title=title,
-        achievement_summary="Hoàn thành xuất sắc nhiệm vụ; sáng kiến được công nhận cấp Bộ.",
+        achievement_summary=ACHIEVEMENT,
         consecutive_base_years=years,
         initiative_level=InitiativeLevel.MINISTRY,
-        excellent_completion=True,
     )
 
 
@@ -81,7 +78,7 @@ def write_lists(code: str, folder: Path, units: list[str]) -> list[str]:
     for index, unit in enumerate(units):
         header = ListHeader(code, campaign.name, unit, unit, campaign.submission_due)
         path = folder / f"{code}-{unit}.xlsx"
-        paths.append(str(write_filled_list(path, header, choices, [person(index)])))
+        paths.append(str(write_filled_list(path, header, choices, [nominee(index)])))
     return paths
 
 

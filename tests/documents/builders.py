@@ -19,6 +19,8 @@ from models.nomination import InitiativeLevel, NominationCreate, NomineeKind
 
 CAMPAIGN = "TV2018"
 UNIT = "VU_BUU_CHINH"
+# An achievement that meets every title's report requirement, for the pipeline's nominees.
+ACHIEVEMENT = "Hoàn thành xuất sắc nhiệm vụ; sáng kiến được công nhận cấp Bộ."
 
 
 def person(name: str, born: date, **fields: Any) -> NominationCreate:

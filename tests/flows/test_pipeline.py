@@ -23,8 +23,9 @@ from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignStage
 from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
-from models.nomination import InitiativeLevel, Nomination, NominationCreate, NomineeKind
+from models.nomination import InitiativeLevel, Nomination, NominationCreate
 from notifications.smtp_server import read_mailbox
+from tests.documents.builders import ACHIEVEMENT, person
 from tests.flows.conftest import CODE, at
 
 
@@ -42,19 +43,15 @@ def _list(tmp_path: Path, unit_code: str, rows: list[NominationCreate], name: st
 
 
 def _person(name: str, title: str, base_years: int, gender: str = "Nữ") -> NominationCreate:
-    return NominationCreate(
+    return person(
+        name,
+        date(1985, 5, 12),
         row_number=4,
-        kind=NomineeKind.INDIVIDUAL,
-        full_name=name,
         gender=gender,
-        birth_date=date(1985, 5, 12),
-        position="Chuyên viên chính",
-        workplace="Vụ Bưu chính",
         proposed_title=title,
-        achievement_summary="Hoàn thành xuất sắc nhiệm vụ; sáng kiến được công nhận cấp Bộ.",
+        achievement_summary=ACHIEVEMENT,
         consecutive_base_years=base_years,
         initiative_level=InitiativeLevel.MINISTRY,
-        excellent_completion=True,
     )
 
 

@@ -23,6 +23,7 @@ from models.outbox import OutboxMessage
 from models.settings import get_settings
 from models.unit import UnitCreate
 from notifications.smtp_server import MailboxServer, read_mailbox
+from tests.documents.builders import ACHIEVEMENT, person
 
 CODE = "tdkt-2026"
 CONFERENCE = date(2027, 3, 13)  # a Saturday ceremony
@@ -196,23 +197,17 @@ def filled_list(folder: Path, unit: UnitSpec) -> str:
     """A valid list for ``unit``, filled in as a careful focal contact would fill it."""
     from flows.awards import award_choices
     from flows.documents.nomination_list import ListHeader, write_filled_list
-    from models.nomination import InitiativeLevel, NominationCreate, NomineeKind
+    from models.nomination import InitiativeLevel
 
     campaign = load()
     header = ListHeader(CODE, campaign.name, unit.code, unit.name, campaign.submission_due)
-    nominee = NominationCreate(
+    nominee = person(
+        "Phạm Thu Hà",
+        date(1986, 9, 2),
         row_number=4,
-        kind=NomineeKind.INDIVIDUAL,
-        full_name="Phạm Thu Hà",
-        gender="Nữ",
-        birth_date=date(1986, 9, 2),
-        position="Chuyên viên chính",
         workplace=unit.name,
-        proposed_title="CSTDCS",
-        achievement_summary="Hoàn thành xuất sắc nhiệm vụ; sáng kiến được công nhận cấp Bộ.",
-        consecutive_base_years=1,
+        achievement_summary=ACHIEVEMENT,
         initiative_level=InitiativeLevel.MINISTRY,
-        excellent_completion=True,
     )
     path = folder / f"{unit.code}.xlsx"
     return str(write_filled_list(path, header, award_choices(campaign), [nominee]))
