@@ -40,7 +40,9 @@ from flows.common import (
     move_nominations,
     set_stage,
 )
+from flows.council import council_round
 from flows.mail import enqueue_per_unit
+from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
@@ -78,6 +80,17 @@ def _passed(session: Session, campaign: Campaign) -> list[tuple[Nomination, Coun
         .order_by(col(Nomination.id))
     )
     return [(n, r) for n, r in session.exec(statement).all()]
+
+
+def _council_decided(session: Session, campaign: Campaign) -> list[Nomination]:
+    """The dossiers the council's tally passed or did not pass."""
+    decided = (NominationStatus.PASSED, NominationStatus.NOT_PASSED)
+    statement = (
+        select(Nomination)
+        .where(Nomination.campaign_id == campaign.id, col(Nomination.status).in_(decided))
+        .order_by(col(Nomination.id))
+    )
+    return list(session.exec(statement).all())
 
 
 @task(name="prepare-approval", cache_policy=NO_CACHE)
@@ -148,6 +161,20 @@ def record_approval(
             details={"flow_run_id": run_id, "excluded": form.exclude_nomination_ids},
         )
         approved = 0
+        if form.decision is ApprovalDecision.RETURN:
+            # The council reconsiders the whole list: every dossier it decided is eligible
+            # again, so the secretary can record new votes and the next tally counts them.
+            move_nominations(
+                session,
+                [
+                    Transition(nomination, NominationStatus.ELIGIBLE, reason=form.comment)
+                    for nomination in _council_decided(session, campaign)
+                ],
+                now=now,
+                actor=approval.approver,
+                action="approval_returned",
+                campaign_id=campaign.id,
+            )
         if form.decision is ApprovalDecision.APPROVE:
             excluded = set(form.exclude_nomination_ids)
             transitions = [
@@ -169,12 +196,14 @@ def record_approval(
                 action="approval",
                 campaign_id=campaign.id,
             )
+            round_ = council_round(session, campaign.id)
             enqueue_per_unit(
                 session,
                 kind="approval_result",
                 campaign=campaign,
                 nominations=[n for n, _ in rows],
                 now=now,
+                tier_of=lambda _unit_id: round_,
                 describe=lambda mine: {
                     "results": [
                         {
@@ -227,6 +256,7 @@ def approve_campaign(
     run_id = str(flow_run.id) if flow_run.id else None
     result = record_approval(campaign_code, form, moment, run_id)
     delivery = deliver_outbox(moment)
+    publish_campaign_artifacts(campaign_code, moment)
     return {"campaign": campaign_code, **result, **delivery}
 
 

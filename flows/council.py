@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 from sqlalchemy import Table, insert, inspect, tuple_
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from flows.awards import campaign_pack
 from flows.common import (
@@ -27,7 +27,15 @@ from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
-from models.council import Ballot, CouncilMember, CouncilMemberCreate, CouncilResult, CouncilRole
+from models.council import (
+    Approval,
+    ApprovalDecision,
+    Ballot,
+    CouncilMember,
+    CouncilMemberCreate,
+    CouncilResult,
+    CouncilRole,
+)
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
 from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
@@ -43,6 +51,21 @@ class BallotInput(BaseModel):
     member_name: str
     in_favour: bool
     in_writing: bool = False
+
+
+def council_round(session: Session, campaign_id: int) -> int:
+    """How many times leadership returned the list to the council (0 for the first tally).
+
+    The results of each round are new news for the units: the round is the tier of the council
+    and approval result emails, so the outbox key of a second round's email differs from the
+    first's and is sent, not skipped as already queued.
+    """
+    statement = (
+        select(func.count())
+        .select_from(Approval)
+        .where(Approval.campaign_id == campaign_id, Approval.decision == ApprovalDecision.RETURN)
+    )
+    return int(session.exec(statement).one())
 
 
 def _members(session: Session, campaign_id: int) -> dict[str, CouncilMember]:
@@ -269,12 +292,14 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
             description="Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
         )
         if not outcome.unresolved_ties:
+            round_ = council_round(session, campaign.id)
             enqueue_per_unit(
                 session,
                 kind="council_result",
                 campaign=campaign,
                 nominations=candidates.values(),
                 now=now,
+                tier_of=lambda _unit_id: round_,
                 describe=lambda mine: {
                     "results": [
                         {"full_name": n.full_name, "passed": n.status is NominationStatus.PASSED}

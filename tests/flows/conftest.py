@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from flows.awards import award_choices
+from flows.common import load_campaign
+from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.units import parse_units_csv, upsert_units
+from models.campaign import Campaign
 from models.clock import VN_TZ
 from models.db import session_scope
+from models.nomination import InitiativeLevel, NominationCreate
+from tests.documents.builders import ACHIEVEMENT, person
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
 CODE = "tdkt-2018"
@@ -47,3 +53,32 @@ def planned(database: str, mail_server: object, prefect_server: None, units_csv:
     )
     codes = [row["code"] for row in csv.DictReader(units_csv.open(encoding="utf-8"))]
     return {"plan": result, "codes": codes}
+
+
+def campaign_row() -> Campaign:
+    """The test campaign as it stands in the database now."""
+    with session_scope() as session:
+        return load_campaign(session, CODE)
+
+
+def filled_list(tmp_path: Path, unit_code: str, rows: list[NominationCreate], name: str) -> str:
+    """A unit's own Excel list, filled in as the unit's focal contact would."""
+    campaign = campaign_row()
+    with session_scope() as session:
+        choices = award_choices(load_campaign(session, CODE))
+    header = ListHeader(CODE, campaign.name, unit_code, unit_code, campaign.submission_due)
+    return str(write_filled_list(tmp_path / name, header, choices, rows))
+
+
+def individual(name: str, title: str, base_years: int, gender: str = "Nữ") -> NominationCreate:
+    """One person proposed for ``title`` with ``base_years`` consecutive base-level titles."""
+    return person(
+        name,
+        date(1985, 5, 12),
+        row_number=4,
+        gender=gender,
+        proposed_title=title,
+        achievement_summary=ACHIEVEMENT,
+        consecutive_base_years=base_years,
+        initiative_level=InitiativeLevel.MINISTRY,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import docx
@@ -10,54 +9,25 @@ import openpyxl
 from sqlmodel import col, select
 
 from flows.approve import ApprovalForm, approve_with
-from flows.awards import award_choices
-from flows.common import calendar_for, load_campaign
+from flows.common import calendar_for
 from flows.council import BallotInput, council_tally
 from flows.dispatch import dispatch_call
-from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
 from flows.remind import send_reminders
 from flows.review import review_nominations
 from models.audit import AuditEvent
-from models.campaign import Campaign, CampaignStage
+from models.campaign import CampaignStage
 from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
-from models.nomination import InitiativeLevel, Nomination, NominationCreate
+from models.nomination import Nomination
 from notifications.smtp_server import read_mailbox
-from tests.documents.builders import ACHIEVEMENT, person
-from tests.flows.conftest import CODE, at
-
-
-def _campaign() -> Campaign:
-    with session_scope() as session:
-        return load_campaign(session, CODE)
-
-
-def _list(tmp_path: Path, unit_code: str, rows: list[NominationCreate], name: str) -> str:
-    campaign = _campaign()
-    with session_scope() as session:
-        choices = award_choices(load_campaign(session, CODE))
-    header = ListHeader(CODE, campaign.name, unit_code, unit_code, campaign.submission_due)
-    return str(write_filled_list(tmp_path / name, header, choices, rows))
-
-
-def _person(name: str, title: str, base_years: int, gender: str = "Nữ") -> NominationCreate:
-    return person(
-        name,
-        date(1985, 5, 12),
-        row_number=4,
-        gender=gender,
-        proposed_title=title,
-        achievement_summary=ACHIEVEMENT,
-        consecutive_base_years=base_years,
-        initiative_level=InitiativeLevel.MINISTRY,
-    )
+from tests.flows.conftest import CODE, at, campaign_row, filled_list, individual
 
 
 def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Path) -> None:
     codes = planned["codes"]
-    campaign = _campaign()
+    campaign = campaign_row()
     with session_scope() as session:
         calendar = calendar_for(session, campaign)
     mailbox = Path(mail_server.mailbox_dir)
@@ -74,8 +44,10 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
 
     # The first unit submits a list; the second unit's list is returned for a wrong claim.
     first, second = codes[0], codes[1]
-    ok = _list(tmp_path, first, [_person("Nguyễn Thị Hương", "CSTDCS", 1)], "a.xlsx")
-    bad = _list(tmp_path, second, [_person("Trần Văn Dũng", "CSTD_BO", 2, "Nam")], "b.xlsx")
+    ok = filled_list(tmp_path, first, [individual("Nguyễn Thị Hương", "CSTDCS", 1)], "a.xlsx")
+    bad = filled_list(
+        tmp_path, second, [individual("Trần Văn Dũng", "CSTD_BO", 2, "Nam")], "b.xlsx"
+    )
     day_before = calendar.add_working_days(campaign.submission_due, -6)
     results = intake_submissions(CODE, [ok, bad], now=at(day_before, 15))
     assert [r.outcome for r in results] == ["accepted", "accepted"]
@@ -99,7 +71,9 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     ]
     assert len(returned_mail) == 1
 
-    fixed = _list(tmp_path, second, [_person("Trần Văn Dũng", "CSTD_BO", 3, "Nam")], "b2.xlsx")
+    fixed = filled_list(
+        tmp_path, second, [individual("Trần Văn Dũng", "CSTD_BO", 3, "Nam")], "b2.xlsx"
+    )
     intake_submissions(CODE, [fixed], now=at(calendar.add_working_days(remind_day, 2), 9))
     review_nominations(
         CODE,
@@ -138,7 +112,7 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     )
     assert approval["approved"] == 2
     honour = honour_campaign(CODE, now=at(campaign.approval_due, 15))
-    assert _campaign().stage is CampaignStage.HONOURED
+    assert campaign_row().stage is CampaignStage.HONOURED
 
     # The decision and its annex, opened as the department would open them.
     document = docx.Document(honour["decision_docx"])
