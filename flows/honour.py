@@ -24,6 +24,7 @@ from flows.common import (
 from flows.documents.decision import DecisionDoc, Honouree, write_decision_docx
 from flows.documents.honourees import write_honourees_xlsx
 from flows.mail import enqueue_per_unit
+from flows.monitor import publish_campaign_artifacts
 from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
 from models.db import session_scope
@@ -180,4 +181,5 @@ def honour_campaign(
     documents = write_documents(campaign_code, moment, signer_name)
     invitations = invite_and_close(campaign_code, moment, actor)
     delivery = deliver_outbox(moment)
+    publish_campaign_artifacts(campaign_code, moment)
     return {"campaign": campaign_code, **documents, "invitations": invitations, **delivery}

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
 from flows.common import OperatorError, artifact_key, calendar_for
+from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignCreate, CampaignUnit
 from models.clock import resolve
@@ -146,10 +147,13 @@ def plan_campaign(
             lines += ["", "**Giá trị chưa xác nhận (có thể cấu hình):**", ""]
             lines += [f"- {note}" for note in notes]
         create_markdown_artifact(key=artifact_key(campaign.code, "plan"), markdown="\n".join(lines))
-        return {
+        result = {
             "campaign": campaign.code,
             "units_enrolled": added,
             "deadlines": campaign.model_dump(mode="json", include=_DEADLINE_FIELDS),
             "rule_pack": pack.code,
             "unconfirmed": notes,
         }
+    # The campaign's units table, progress and summary exist from the start, not from dispatch.
+    publish_campaign_artifacts(code, moment)
+    return result
