@@ -38,6 +38,7 @@ from models.council import (
 )
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
+from models.rules.eligibility import UNCONFIRMED, RulePack
 from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
 
 _BALLOTS = cast(Table, inspect(Ballot).local_table)
@@ -219,6 +220,15 @@ def _tally(session: Session, campaign: Campaign) -> tuple[TallyOutcome, dict[int
     return outcome, candidates
 
 
+def _threshold_status(pack: RulePack, award_code: str) -> str:
+    """What the council table says beside a threshold the law does not yet confirm."""
+    if pack.awards[award_code].threshold_status != UNCONFIRMED:
+        return ""
+    if f"{award_code}.council_threshold" in pack.overridden:
+        return " (đã cấu hình)"
+    return " (chưa xác nhận)"
+
+
 @task(name="tally-council", cache_policy=NO_CACHE)
 def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str, Any]:
     """Count the votes by the rule pack's thresholds and write each result with its figures."""
@@ -227,6 +237,11 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
         assert campaign.id is not None
         set_stage(session, campaign, CampaignStage.COUNCIL, now, actor)
         outcome, candidates = _tally(session, campaign)
+        pack = campaign_pack(campaign)
+        # The tally relied on these values; an unconfirmed one is said with its override key.
+        unconfirmed = pack.unconfirmed_notes(
+            {r.award_code for r in outcome.results}, topics=["council", "threshold"]
+        )
         summary: dict[str, Any] = {
             "quorum_met": outcome.quorum_met,
             "members_total": outcome.members_total,
@@ -234,6 +249,7 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
             "passed": 0,
             "not_passed": 0,
             "unresolved_ties": outcome.unresolved_ties,
+            "unconfirmed": unconfirmed,
         }
         if not outcome.quorum_met:
             return summary
@@ -283,13 +299,18 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
                     "Hồ sơ": candidates[r.nomination_id].full_name,
                     "Danh hiệu/Hình thức": r.award_code,
                     "Phiếu đồng ý": f"{r.votes_in_favour}/{r.members_total}",
-                    "Ngưỡng": f"{r.threshold:.0%}",
+                    "Ngưỡng": f"{r.threshold:.0%}{_threshold_status(pack, r.award_code)}",
                     "Kết quả": "Đạt" if r.selected else "Không đạt",
                     "Ghi chú": r.note,
                 }
                 for r in outcome.results
             ],
-            description="Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
+            description="\n".join(
+                [
+                    "Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
+                    *(f"- {note}" for note in unconfirmed),
+                ]
+            ),
         )
         if not outcome.unresolved_ties:
             round_ = council_round(session, campaign.id)

@@ -82,6 +82,8 @@ def write_documents(campaign_code: str, now: datetime, signer_name: str) -> dict
                 )
             )
         budget = compute_budget([(h.award_code, h.kind) for h in honourees], pack, decision_date)
+        # The amounts rest on these multiples; an unconfirmed one must be checked before signing.
+        unconfirmed = pack.unconfirmed_notes({h.award_code for h in honourees}, topics=["cash"])
         campaign.decision_number = _decision_number(campaign)
         campaign.decision_date = decision_date
         session.add(campaign)
@@ -121,6 +123,12 @@ def write_documents(campaign_code: str, now: datetime, signer_name: str) -> dict
                     f"- Tổng kinh phí: **{format_vnd(budget.total)}**",
                     f"- Quyết định: `{docx}`",
                     f"- Danh sách: `{xlsx}`",
+                    *(
+                        ["", "**Mức tiền thưởng chưa xác nhận (cần đối chiếu trước khi ký):**"]
+                        if unconfirmed
+                        else []
+                    ),
+                    *(f"- {note}" for note in unconfirmed),
                 ]
             ),
         )
@@ -130,6 +138,7 @@ def write_documents(campaign_code: str, now: datetime, signer_name: str) -> dict
             "budget_total": budget.total,
             "decision_docx": str(docx),
             "honourees_xlsx": str(xlsx),
+            "unconfirmed": unconfirmed,
         }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -32,6 +32,9 @@ from typing import Any
 
 CONFIRMED = "C"
 UNCONFIRMED = "U"
+# What an unconfirmed value is about: the council (quorum, tie-break), eligibility (cap, frozen
+# nominees, the report), council thresholds, cash, criteria.
+NOTE_TOPICS = ("council", "eligibility", "threshold", "cash", "criteria")
 _STATUSES = (CONFIRMED, UNCONFIRMED)
 
 INITIATIVE_LEVELS: tuple[str, ...] = ("none", "co_so", "bo", "toan_quoc")
@@ -148,14 +151,26 @@ class RulePack:
                 return award
         return None
 
-    def unconfirmed_notes(self) -> list[str]:
+    def unconfirmed_notes(
+        self,
+        award_codes: Collection[str] | None = None,
+        topics: Collection[str] = NOTE_TOPICS,
+    ) -> list[str]:
         """Every unconfirmed value of the pack, in Vietnamese, with its citation and override key.
 
-        Awards sharing the same unconfirmed council threshold and citation share one note.
+        ``award_codes`` limits the award values (council threshold, cash, criteria) to the
+        awards a stage actually used, and ``topics`` (of ``NOTE_TOPICS``) to what it relied on,
+        so a tally or a decision names exactly that. Awards sharing the same unconfirmed
+        council threshold and citation share one note.
         """
         notes: list[str] = []
+        used = [a for a in self.awards.values() if award_codes is None or a.code in award_codes]
 
-        def note(label: str, shown: str, citation: str, key: str | None, share: bool) -> None:
+        def note(
+            topic: str, label: str, shown: str, citation: str, key: str | None, share: bool
+        ) -> None:
+            if topic not in topics:
+                return
             text = f"{label}: {shown} — chưa xác nhận ({citation})"
             if key is not None and key in self.overridden:
                 original, configured = self.overridden[key]
@@ -167,6 +182,7 @@ class RulePack:
 
         if self.quorum_status == UNCONFIRMED:
             note(
+                "council",
                 "Tỷ lệ thành viên Hội đồng tối thiểu tham gia",
                 _percent(self.quorum),
                 self.quorum_citation,
@@ -175,6 +191,7 @@ class RulePack:
             )
         if self.base_title_cap_status == UNCONFIRMED and self.base_title_cap is not None:
             note(
+                "eligibility",
                 "Tỷ lệ trần Chiến sĩ thi đua cơ sở / Lao động tiên tiến",
                 _percent(self.base_title_cap),
                 self.base_title_cap_citation,
@@ -183,6 +200,7 @@ class RulePack:
             )
         if self.frozen_nominee_status == UNCONFIRMED:
             note(
+                "eligibility",
                 "Không đề nghị khen thưởng người đang bị kỷ luật, điều tra, khiếu nại",
                 "căn cứ pháp lý",
                 self.frozen_nominee_citation,
@@ -191,6 +209,7 @@ class RulePack:
             )
         if self.tie_break_status == UNCONFIRMED:
             note(
+                "council",
                 "Ưu tiên nữ, tập thể có từ 70% nữ khi bằng phiếu",
                 "căn cứ pháp lý",
                 self.tie_break_citation,
@@ -199,6 +218,7 @@ class RulePack:
             )
         if self.achievement_report_status == UNCONFIRMED:
             note(
+                "eligibility",
                 "Hồ sơ phải có báo cáo thành tích",
                 "căn cứ pháp lý",
                 self.achievement_report_citation,
@@ -206,12 +226,13 @@ class RulePack:
                 False,
             )
         shared: dict[tuple[float, str], list[Award]] = {}
-        for award in self.awards.values():
+        for award in used:
             if award.threshold_status != UNCONFIRMED:
                 continue
             key = f"{award.code}.council_threshold"
             if key in self.overridden:
                 note(
+                    "threshold",
                     f"Ngưỡng phiếu Hội đồng cho «{award.name_vi}»",
                     f"{_percent(award.council_threshold)} tổng số thành viên",
                     award.threshold_citation,
@@ -230,16 +251,18 @@ class RulePack:
                 else f"{codes}.council_threshold"
             )
             note(
+                "threshold",
                 f"Ngưỡng phiếu Hội đồng cho {names}",
                 f"{_percent(threshold)} tổng số thành viên",
                 citation,
                 key,
                 True,
             )
-        for award in self.awards.values():
+        for award in used:
             if award.cash_status == UNCONFIRMED:
                 who = " (cá nhân)" if award.cash_multiple_collective is not None else ""
                 note(
+                    "cash",
                     f"Tiền thưởng «{award.name_vi}»{who}",
                     f"{_number(award.cash_multiple)} lần mức lương cơ sở",
                     award.cash_citation,
@@ -251,6 +274,7 @@ class RulePack:
                 and award.cash_collective_status == UNCONFIRMED
             ):
                 note(
+                    "cash",
                     f"Tiền thưởng «{award.name_vi}» (tập thể)",
                     f"{_number(award.cash_multiple_collective)} lần mức lương cơ sở",
                     award.cash_collective_citation,
@@ -259,6 +283,7 @@ class RulePack:
                 )
             if award.criteria_status == UNCONFIRMED:
                 note(
+                    "criteria",
                     f"Tiêu chuẩn «{award.name_vi}»",
                     _describe_criteria(award),
                     award.criteria_citation,

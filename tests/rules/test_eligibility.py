@@ -296,3 +296,13 @@ def test_every_finding_carries_a_citation(current, old):
             findings = check_eligibility(facts, pack)
             assert findings
             assert all(f.citation and f.message_vi and f.message_en for f in findings)
+
+
+def test_a_stage_lists_only_the_unconfirmed_values_it_relied_on(current):
+    council = current.unconfirmed_notes({"CSTD_BO"}, topics=["council", "threshold"])
+    assert any("Chiến sĩ thi đua cấp Bộ" in n and "council_threshold" in n for n in council)
+    assert not any(n.startswith("Tiền thưởng") for n in council)
+    assert not any("Chiến sĩ thi đua toàn quốc" in n for n in council)
+    cash = current.unconfirmed_notes({"BK_TTG"}, topics=["cash"])
+    assert cash and all(n.startswith("Tiền thưởng «Bằng khen của Thủ tướng") for n in cash)
+    assert current.unconfirmed_notes({"CSTDCS"}, topics=["cash"]) == []  # confirmed: no note
