@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from flows.common import OperatorError, load_campaign
+from flows.common import OperatorError, calendar_for, load_campaign
 from flows.documents.nomination_list import SubmissionRejected
 from flows.i18n import t
 from models import audit
@@ -24,7 +24,8 @@ from models.clock import resolve, to_vn
 from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.migrate import upgrade
-from models.rules.calendar import format_vn_date, vietnam_calendar
+from models.outbox import OutboxStatus
+from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date, vietnam_calendar
 
 app = typer.Typer(
     help=t(
@@ -40,10 +41,17 @@ calendar_app = typer.Typer(help=t("Lịch ngày làm việc Việt Nam.", "Vietn
 units_app = typer.Typer(help=t("Danh sách đơn vị của Bộ.", "The ministry's units."))
 db_app = typer.Typer(help=t("Cơ sở dữ liệu.", "Database."))
 unit_app = typer.Typer(help=t("Hạn nộp và nhắc việc của một đơn vị.", "One unit's deadline."))
+mail_app = typer.Typer(
+    help=t(
+        "Email gửi lỗi: xem và gửi lại sau khi sửa địa chỉ hoặc máy chủ thư.",
+        "Emails that failed: list them, and send them again after fixing an address or server.",
+    )
+)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(units_app, name="units")
 app.add_typer(db_app, name="db")
 app.add_typer(unit_app, name="unit")
+app.add_typer(mail_app, name="mail")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,6 +69,23 @@ NowOpt = Annotated[
         ),
     ),
 ]
+ActorOpt = Annotated[
+    str,
+    typer.Option(
+        "--actor",
+        help=t("Người thực hiện, ghi vào nhật ký kiểm tra.", "Who does it, for the audit log."),
+    ),
+]
+
+
+def parse_actor(value: str) -> str:
+    """The audit log's "who": never blank, since a blank actor says nothing afterwards."""
+    actor = value.strip()
+    if not actor:
+        raise typer.BadParameter(
+            t("Cần ghi tên người thực hiện.", "Say who does it."), param_hint="--actor"
+        )
+    return actor
 
 
 def parse_date(value: str, field: str) -> date:
@@ -202,11 +227,15 @@ def calendar_override(
         ),
     ] = False,
     source: Annotated[str, typer.Option(help=t("Văn bản công bố.", "Announcement."))] = "",
+    actor: ActorOpt = "operator",
+    now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     from models.campaign import HolidayOverride
 
     when = parse_date(day, "DATE")
+    who = parse_actor(actor)
+    moment = parse_now(now)
 
     def action() -> dict[str, Any]:
         with session_scope() as session:
@@ -219,8 +248,8 @@ def calendar_override(
             session.add(override)
             audit.record(
                 session,
-                at=resolve(None),
-                actor="operator",
+                at=moment,
+                actor=who,
                 entity="holiday_override",
                 entity_id=when.toordinal(),
                 action="set",
@@ -557,6 +586,23 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
                 f"{payload['overdue']}, {payload['nominations']} nominations.",
             )
         )
+        failed, refused = payload["emails_failed"], payload["emails_partially_refused"]
+        console.print(
+            t(
+                f"Email đã gửi {payload['emails_sent']}, gửi lỗi {failed}, "
+                f"có người nhận bị từ chối {refused}.",
+                f"Emails sent {payload['emails_sent']}, failed {failed}, partly refused {refused}.",
+            ),
+            style="red" if failed or refused else None,
+        )
+        if failed or refused:
+            console.print(
+                t(
+                    f"Xem chi tiết: tonvinh mail failed {payload['campaign']}",
+                    f"Details: tonvinh mail failed {payload['campaign']}",
+                ),
+                soft_wrap=True,
+            )
 
     emit(run_operator(action), as_json, render)
 
@@ -571,12 +617,36 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
 def unit_extend(
     campaign: CampaignArg,
     unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
-    deadline: Annotated[str, typer.Argument(help=t("Hạn mới YYYY-MM-DD.", "New deadline."))],
-    reason: Annotated[str, typer.Option(help=t("Lý do.", "Reason."))] = "",
+    deadline: Annotated[
+        str,
+        typer.Argument(
+            help=t(
+                "Hạn mới YYYY-MM-DD: một ngày làm việc, không trước hôm nay.",
+                "New deadline YYYY-MM-DD: a working day, not before today.",
+            )
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(help=t("Lý do gia hạn (bắt buộc).", "Why the extension (required).")),
+    ],
+    actor: ActorOpt = "operator",
+    now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     new_deadline = parse_date(deadline, "DEADLINE")
-    emit(run_operator(lambda: _update_part(campaign, unit, reason, deadline=new_deadline)), as_json)
+    if not reason.strip():
+        raise typer.BadParameter(
+            t("Cần ghi lý do gia hạn.", "Say why the deadline is extended."),
+            param_hint="--reason",
+        )
+    who, moment = parse_actor(actor), parse_now(now)
+    emit(
+        run_operator(
+            lambda: _update_part(campaign, unit, reason.strip(), who, moment, deadline=new_deadline)
+        ),
+        as_json,
+    )
 
 
 @unit_app.command(
@@ -593,15 +663,52 @@ def unit_pause(
     resume: Annotated[
         bool, typer.Option("--resume", help=t("Nhắc lại như cũ.", "Resume reminders."))
     ] = False,
+    actor: ActorOpt = "operator",
+    now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    emit(run_operator(lambda: _update_part(campaign, unit, reason, paused=not resume)), as_json)
+    who, moment = parse_actor(actor), parse_now(now)
+    emit(
+        run_operator(lambda: _update_part(campaign, unit, reason, who, moment, paused=not resume)),
+        as_json,
+    )
+
+
+def deadline_refusal(day: date, today: date, calendar: WorkCalendar) -> str | None:
+    """Why ``day`` cannot be a unit's new deadline (Vietnamese, then English), or None.
+
+    A deadline in the past would make the unit overdue at once and fire the ladder's late
+    steps; one on a day off could not be met, and the letters would name a holiday.
+    """
+    if day < today:
+        return (
+            f"Hạn mới {format_vn_date(day)} đã qua (hôm nay là {format_vn_date(today)}); "
+            "không thay đổi gì. / "
+            f"The new deadline {format_en_date(day)} is before today ({format_en_date(today)}); "
+            "nothing changed."
+        )
+    if calendar.is_working_day(day):
+        return None
+    holiday = calendar.holiday_name(day)
+    suggestion = calendar.next_working_day(day)
+    why_vi = f"ngày nghỉ {holiday}" if holiday else "ngày nghỉ cuối tuần"
+    why_en = f"a day off ({holiday})" if holiday else "a weekend day"
+    return (
+        f"Hạn mới {format_vn_date(day)} là {why_vi}, không phải ngày làm việc; ngày làm việc "
+        f"tiếp theo là {format_vn_date(suggestion)} ({suggestion.isoformat()}). "
+        "Không thay đổi gì. / "
+        f"The new deadline {format_en_date(day)} is {why_en}, not a working day; the next "
+        f"working day is {format_en_date(suggestion)} ({suggestion.isoformat()}). "
+        "Nothing changed."
+    )
 
 
 def _update_part(
     campaign_code: str,
     unit_code: str,
     reason: str,
+    actor: str,
+    moment: datetime,
     deadline: date | None = None,
     paused: bool | None = None,
 ) -> dict[str, Any]:
@@ -610,7 +717,6 @@ def _update_part(
     from models.campaign import CampaignUnit
     from models.unit import Unit
 
-    moment = resolve(None)
     with session_scope() as session:
         campaign = load_campaign(session, campaign_code)
         row = session.exec(
@@ -628,10 +734,13 @@ def _update_part(
         part, _unit = row
         assert part.id is not None
         if deadline is not None:
+            refusal = deadline_refusal(deadline, moment.date(), calendar_for(session, campaign))
+            if refusal is not None:
+                raise OperatorError(refusal)
             audit.record(
                 session,
                 at=moment,
-                actor="operator",
+                actor=actor,
                 entity="campaign_unit",
                 entity_id=part.id,
                 campaign_id=campaign.id,
@@ -645,7 +754,7 @@ def _update_part(
             audit.record(
                 session,
                 at=moment,
-                actor="operator",
+                actor=actor,
                 entity="campaign_unit",
                 entity_id=part.id,
                 campaign_id=campaign.id,
@@ -659,6 +768,192 @@ def _update_part(
             "deadline": part.deadline.isoformat(),
             "reminders_paused": part.reminders_paused,
         }
+
+
+def _addresses(values: list[str]) -> str:
+    return ", ".join(values) or "—"
+
+
+def _render_mail_problems(payload: dict[str, Any]) -> None:
+    # Whole lines (soft_wrap): an address or a server's answer cut in two cannot be copied.
+    failed, refused = payload["failed"], payload["partially_refused"]
+    console.print(
+        t(f"Email gửi lỗi hẳn: {len(failed)}", f"Emails that failed for good: {len(failed)}"),
+        style="bold red" if failed else "bold",
+    )
+    for m in failed:
+        console.print(
+            f"  #{m['id']} {m['kind']} — {m['unit_code'] or '—'} — "
+            + t(f"đã thử {m['attempts']} lần", f"{m['attempts']} attempt(s)"),
+            soft_wrap=True,
+            markup=False,
+        )
+        console.print(
+            f"      {t('Gửi tới', 'To')}: {_addresses(m['to'])}", soft_wrap=True, markup=False
+        )
+        if m["cc"]:
+            console.print(f"      Cc: {_addresses(m['cc'])}", soft_wrap=True, markup=False)
+        console.print(f"      {t('Lỗi', 'Error')}: {m['error']}", soft_wrap=True, markup=False)
+    console.print(
+        t(
+            f"Email có người nhận bị từ chối: {len(refused)}",
+            f"Emails some recipient refused: {len(refused)}",
+        ),
+        style="bold red" if refused else "bold",
+    )
+    for m in refused:
+        console.print(
+            f"  #{m['id']} {m['kind']} — {m['unit_code'] or '—'} — "
+            + t("đã gửi tới người nhận khác", "sent to the other recipients"),
+            soft_wrap=True,
+            markup=False,
+        )
+        for address, answer in m["refused"].items():
+            console.print(
+                f"      {t('Bị từ chối', 'Refused')}: {address} — {answer}",
+                soft_wrap=True,
+                markup=False,
+            )
+    if failed:
+        ids = " ".join(str(m["id"]) for m in failed)
+        console.print(
+            t(
+                f"Sửa địa chỉ hoặc máy chủ thư rồi gửi lại: "
+                f"tonvinh mail requeue {payload['campaign']} {ids}",
+                f"Fix the address or the server, then: "
+                f"tonvinh mail requeue {payload['campaign']} {ids}",
+            ),
+            soft_wrap=True,
+            markup=False,
+        )
+
+
+@mail_app.command(
+    "failed",
+    help=t(
+        "Liệt kê email gửi lỗi hẳn (số, loại, đơn vị, người nhận, lỗi, số lần thử) và email "
+        "có người nhận bị máy chủ từ chối (ai, vì sao).",
+        "List the emails that failed for good (id, kind, unit, recipients, error, attempts) "
+        "and those where the server refused some recipient (whom, and why).",
+    ),
+)
+def mail_failed(campaign: CampaignArg, as_json: JsonOpt = False) -> None:
+    from flows.status import mail_problems
+
+    def action() -> Any:
+        with session_scope() as session:
+            return mail_problems(session, campaign)
+
+    emit(run_operator(action), as_json, _render_mail_problems)
+
+
+def requeue_refusals(wanted: list[int], found: dict[int, str]) -> list[str]:
+    """Why some of ``wanted`` cannot be requeued, one line per id (Vietnamese / English).
+
+    ``found`` maps the campaign's messages among ``wanted`` to their status."""
+    problems = []
+    for message_id in wanted:
+        status = found.get(message_id)
+        if status is None:
+            problems.append(
+                f"Thư số {message_id} không có trong đợt này. / "
+                f"Message {message_id} is not in this campaign."
+            )
+        elif status != OutboxStatus.FAILED:
+            problems.append(
+                f"Thư số {message_id} không ở trạng thái gửi lỗi (đang: {status}). / "
+                f"Message {message_id} has not failed (it is {status})."
+            )
+    return problems
+
+
+def _check_requeue(campaign_code: str, wanted: list[int]) -> None:
+    """Refuse the whole command, before anything changes, if an id is not a failed message of
+    the campaign."""
+    from sqlmodel import col, select
+
+    from models.outbox import OutboxMessage
+
+    with session_scope() as session:
+        campaign = load_campaign(session, campaign_code)
+        statuses = session.exec(
+            select(OutboxMessage.id, OutboxMessage.status).where(
+                col(OutboxMessage.id).in_(wanted), OutboxMessage.campaign_id == campaign.id
+            )
+        ).all()
+    problems = requeue_refusals(wanted, {int(i): str(st) for i, st in statuses if i is not None})
+    if problems:
+        raise OperatorError(
+            "\n".join([*problems, "Không gửi lại thư nào. / Nothing was requeued."])
+        )
+
+
+@mail_app.command(
+    "requeue",
+    help=t(
+        "Gửi lại các email gửi lỗi (số lấy từ 'tonvinh mail failed') ngay, qua cùng đường gửi "
+        "của các bước; ghi nhật ký kiểm tra. Số không có hoặc không lỗi: không đổi gì.",
+        "Send failed emails again (ids from 'tonvinh mail failed') right away, through the "
+        "stages' own delivery; audited. An unknown or not-failed id changes nothing.",
+    ),
+)
+def mail_requeue(
+    campaign: CampaignArg,
+    ids: Annotated[
+        list[int],
+        typer.Argument(min=1, help=t("Số của thư gửi lỗi.", "Ids of the failed emails.")),
+    ],
+    actor: ActorOpt = "operator",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    from flows.common import requeue_failed_emails
+
+    wanted = sorted(set(ids))
+    who, moment = parse_actor(actor), parse_now(now)
+
+    def action() -> dict[str, Any]:
+        from sqlmodel import col, select
+
+        from models.outbox import OutboxMessage
+
+        _check_requeue(campaign, wanted)
+        delivery = requeue_failed_emails(campaign, wanted, who, moment)
+        with session_scope() as session:
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(wanted))
+                .order_by(col(OutboxMessage.id))
+            ).all()
+            messages = [
+                {"id": r.id, "kind": r.kind, "status": str(r.status), "error": r.last_error}
+                for r in rows
+            ]
+        return {
+            "campaign": campaign,
+            "requeued": wanted,
+            "delivery": delivery,
+            "messages": messages,
+        }
+
+    def render(payload: dict[str, Any]) -> None:
+        outcome = {
+            OutboxStatus.SENT: t("đã gửi", "sent"),
+            OutboxStatus.FAILED: t("lại gửi lỗi", "failed again"),
+            OutboxStatus.PENDING: t(
+                "đang chờ, bộ lập lịch sẽ gửi lại", "pending, the scheduler will retry"
+            ),
+        }
+        for m in payload["messages"]:
+            line = f"#{m['id']} {m['kind']}: {outcome[OutboxStatus(m['status'])]}"
+            if m["error"]:
+                line += f" — {m['error']}"
+            console.print(line, soft_wrap=True, markup=False)
+
+    result = run_operator(action)
+    emit(result, as_json, render)
+    if any(m["status"] == OutboxStatus.FAILED for m in result["messages"]):
+        raise typer.Exit(1)
 
 
 @app.command(
@@ -698,7 +993,12 @@ def _render_demo(summary: dict[str, Any]) -> None:
         console.print(f"  {name}: {path}")
 
 
-@app.command()
+@app.command(
+    help=t(
+        "Chạy bộ lập lịch nhắc việc duy nhất (lưu lịch trong CSDL; chỉ một bộ được chạy).",
+        "Run the one reminder scheduler (its plan is kept in the database; only one may run).",
+    )
+)
 def scheduler(
     sync_every: Annotated[
         int | None,
@@ -727,7 +1027,6 @@ def scheduler(
         ),
     ] = None,
 ) -> None:
-    """Chạy bộ lập lịch nhắc việc duy nhất (lưu lịch trong CSDL; chỉ một bộ được chạy)."""
     import logging
 
     from models.settings import get_settings

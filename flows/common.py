@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -9,10 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from prefect import get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
-from sqlalchemy import Table, bindparam, insert, inspect, update
+from prefect.exceptions import MissingContextError
+from prefect.logging.loggers import LoggingAdapter
+from sqlalchemy import Table, bindparam, func, insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -20,11 +23,20 @@ from models import audit
 from models.campaign import Campaign, CampaignBase, CampaignStage, CampaignUnit, HolidayOverride
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
+from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.calendar import WorkCalendar, vietnam_calendar
 from models.rules.ladder import LadderConfig
 from models.settings import Settings, get_settings
 from models.unit import Unit
-from notifications.outbox import DeliveryReport, deliver_pending, failed_messages
+from notifications.outbox import (
+    DeliveryReport,
+    audit_mark,
+    deliver_pending,
+    failed_since,
+    requeue_failed,
+)
+
+log = logging.getLogger(__name__)
 
 
 class OperatorError(Exception):
@@ -111,30 +123,112 @@ def emit_unit_events(
 FAILED_EXAMPLES_PER_EVENT = 20
 
 
-def _report_failed_emails(report: DeliveryReport) -> None:
-    """A delivery run with failures says so where an operator looks: a `tonvinh.email.failed`
-    event (an Automation can act on it) and a warning in the run's logs. The campaign's summary
-    artifact lists every failed email as well."""
-    if not report.failed:
-        return
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery run: the outbox's report and the campaigns (codes) with an email that
+    failed for good in this run."""
+
+    report: DeliveryReport
+    failed_campaigns: tuple[str, ...]
+
+
+def _run_logger() -> logging.Logger | LoggingAdapter:
+    """The Prefect run's logger inside a flow or task (the warning shows on the run's page);
+    the module's logger in the scheduler's background delivery, which runs outside any run."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return log
+
+
+def _report_failed_emails(failed: Sequence[OutboxMessage]) -> tuple[str, ...]:
+    """Emails that failed for good in one delivery run, said where an operator looks: one
+    `tonvinh.email.failed` event per campaign concerned (an Automation can act on it; the
+    campaign is a label of the resource, a related resource and the payload's ``campaign``) and
+    a warning in the logs. The campaign's summary artifact lists every failed email as well.
+    Returns the campaigns' codes."""
+    if not failed:
+        return ()
+    by_campaign: dict[int | None, list[OutboxMessage]] = defaultdict(list)
+    for message in failed:
+        by_campaign[message.campaign_id].append(message)
+    ids = [i for i in by_campaign if i is not None]
     with session_scope() as session:
-        failed = failed_messages(session, None)
-    examples = [
-        {"kind": m.kind, "to": list(m.to_addrs), "error": m.last_error or ""}
-        for m in failed[-FAILED_EXAMPLES_PER_EVENT:]
-    ]
-    emit_event(
-        event="tonvinh.email.failed",
-        resource={"prefect.resource.id": "tonvinh.outbox"},
-        payload={"failed": report.failed, "failed_total": len(failed), "latest": examples},
-    )
-    get_run_logger().warning(
-        "%d email(s) failed for good (%d in all); see the campaign's summary artifact. "
-        "(%d email gửi lỗi, cần xử lý.)",
-        report.failed,
-        len(failed),
-        report.failed,
-    )
+        codes = dict(
+            session.exec(select(Campaign.id, Campaign.code).where(col(Campaign.id).in_(ids))).all()
+        )
+        totals = dict(
+            session.exec(
+                select(OutboxMessage.campaign_id, func.count())
+                .where(col(OutboxMessage.campaign_id).in_(ids))
+                .where(OutboxMessage.status == OutboxStatus.FAILED)
+                .group_by(OutboxMessage.campaign_id)  # type: ignore[arg-type]
+            ).all()
+        )
+    logger = _run_logger()
+    for campaign_id, messages in by_campaign.items():
+        code = codes.get(campaign_id)  # None for a message of no campaign
+        resource = {"prefect.resource.id": "tonvinh.outbox"}
+        related = []
+        if code is not None:
+            resource["tonvinh.campaign"] = code
+            related.append(
+                {
+                    "prefect.resource.id": f"tonvinh.campaign.{code}",
+                    "prefect.resource.role": "campaign",
+                }
+            )
+        # Messages with no campaign (none today) count only themselves.
+        total = totals.get(campaign_id, len(messages))
+        emit_event(
+            event="tonvinh.email.failed",
+            resource=resource,
+            related=related,
+            payload={
+                "campaign": code,
+                "failed": len(messages),
+                "failed_total": total,
+                "latest": [
+                    {
+                        "id": m.id,
+                        "kind": m.kind,
+                        "to": list(m.to_addrs),
+                        "error": m.last_error or "",
+                    }
+                    for m in messages[-FAILED_EXAMPLES_PER_EVENT:]
+                ],
+            },
+        )
+        logger.warning(
+            "%s: %d email gửi lỗi trong lần gửi này (%d trong đợt); xem `tonvinh mail failed %s`"
+            " và tóm tắt đợt. (%d email(s) failed for good in this run, %d in the campaign; see "
+            "the campaign's summary artifact.)",
+            code or "—",
+            len(messages),
+            total,
+            code or "",
+            len(messages),
+            total,
+        )
+    return tuple(sorted(codes.values()))
+
+
+def deliver_and_report(now: datetime) -> Delivery:
+    """Send every pending email, then report what failed for good in this run.
+
+    The one delivery path: the flows' ``deliver-outbox`` task, the scheduler's background
+    delivery and ``tonvinh mail requeue`` all call it, so a failure looks the same wherever it
+    happened.
+    """
+    settings = get_settings()
+    with session_scope() as session:
+        mark = audit_mark(session)
+    report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
+    failed: list[OutboxMessage] = []
+    if report.failed:
+        with session_scope() as session:
+            failed = failed_since(session, mark)
+    return Delivery(report, _report_failed_emails(failed))
 
 
 @task(
@@ -150,9 +244,40 @@ def deliver_outbox(now: datetime) -> dict[str, Any]:
     crash) repeats at most the message that was in flight; transient failures stay pending with
     a backoff and are picked up by the next run.
     """
-    report = deliver_pending(now, get_settings(), batch_size=get_settings().outbox_batch_size)
-    _report_failed_emails(report)
-    return asdict(report)
+    return asdict(deliver_and_report(now).report)
+
+
+@flow(name="refresh-campaign-artifacts")
+def refresh_campaign_artifacts(campaign_codes: list[str], now: datetime) -> None:
+    """Refresh the campaigns' artifacts after a delivery outside any stage (the scheduler's):
+    the summary lists the failed emails. A flow, since Prefect wants artifacts in a run."""
+    from flows.monitor import publish_campaign_artifacts  # flows.monitor imports this module
+
+    for code in campaign_codes:
+        publish_campaign_artifacts(code, now)
+
+
+@flow(name="requeue-failed-emails")
+def requeue_failed_emails(
+    campaign_code: str, message_ids: list[int], actor: str, now: datetime
+) -> dict[str, Any]:
+    """Put a campaign's failed emails back in the queue (audited) and deliver them at once,
+    through the stages' own delivery; then refresh the artifacts, whose summary listed them.
+
+    The caller checks the ids first; if one has moved since, nothing is requeued.
+    """
+    from flows.monitor import publish_campaign_artifacts  # flows.monitor imports this module
+
+    with session_scope() as session:
+        load_campaign(session, campaign_code)
+        if requeue_failed(session, message_ids, now, actor) != len(message_ids):
+            raise OperatorError(
+                "Trạng thái thư vừa thay đổi, không gửi lại thư nào; hãy chạy lại. / "
+                "A message changed meanwhile, nothing was requeued; run the command again."
+            )
+    delivery = deliver_outbox(now)
+    publish_campaign_artifacts(campaign_code, now)
+    return delivery
 
 
 def campaign_parts(session: Session, campaign_id: int) -> list[tuple[CampaignUnit, Unit]]:

@@ -1,10 +1,11 @@
-"""Per-unit progress of a campaign, read in three set-based queries (never one per unit)."""
+"""Per-unit progress of a campaign, read in set-based queries (never one per unit), and the
+campaign's emails that need the operator."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import func
@@ -18,6 +19,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.ladder import ProgressState, UnitProgress, standings
 from models.settings import get_settings
 from models.unit import Unit
+from notifications.outbox import failed_messages, partially_refused
 
 REMINDER_KINDS = ("reminder", "overdue", "escalation_unit_head", "escalation_department")
 ESCALATION_KINDS = ("escalation_unit_head", "escalation_department")
@@ -51,7 +53,40 @@ class CampaignStatus(BaseModel):
     nominations_by_status: dict[str, int]
     emails_sent: int
     emails_failed: int
+    # Sent, but the server refused some recipient (``tonvinh mail failed`` says whom and why).
+    emails_partially_refused: int
     rows: list[UnitStatusRow]
+
+
+class FailedEmail(BaseModel):
+    """An email that failed for good, as the operator needs it to fix and requeue it."""
+
+    id: int
+    kind: str
+    unit_code: str | None
+    to: list[str]
+    cc: list[str]
+    error: str
+    attempts: int
+
+
+class RefusedEmail(BaseModel):
+    """An email sent to some recipients and refused for others: ``refused`` maps each refused
+    address to the server's answer."""
+
+    id: int
+    kind: str
+    unit_code: str | None
+    to: list[str]
+    cc: list[str]
+    refused: dict[str, str]
+    sent_at: datetime | None
+
+
+class MailProblems(BaseModel):
+    campaign: str
+    failed: list[FailedEmail]
+    partially_refused: list[RefusedEmail]
 
 
 def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
@@ -100,8 +135,54 @@ def progress_statements(campaign_id: int) -> list[tuple[str, Any]]:
     return [("units", units), ("nominations", nominations), ("outbox", outbox)]
 
 
+def partially_refused_count(campaign_id: int) -> Any:
+    """Sent messages some recipient refused. Kept out of ``progress_statements``: it reads the
+    rows themselves (``last_error`` is in no index), one campaign's through its index."""
+    return select(func.count()).where(
+        OutboxMessage.campaign_id == campaign_id,
+        OutboxMessage.status == OutboxStatus.SENT,
+        col(OutboxMessage.last_error).is_not(None),
+    )
+
+
+def mail_problems(session: Session, campaign_code: str) -> MailProblems:
+    """Every email of a campaign that failed for good, and every one partly refused."""
+    campaign = load_campaign(session, campaign_code)
+    failed = failed_messages(session, campaign.id)
+    refused = partially_refused(session, campaign.id)
+    unit_ids = {m.unit_id for m in [*failed, *refused] if m.unit_id is not None}
+    codes = dict(session.exec(select(Unit.id, Unit.code).where(col(Unit.id).in_(unit_ids))).all())
+    return MailProblems(
+        campaign=campaign.code,
+        failed=[
+            FailedEmail(
+                id=cast(int, m.id),
+                kind=m.kind,
+                unit_code=codes.get(m.unit_id),
+                to=list(m.to_addrs),
+                cc=list(m.cc_addrs or []),
+                error=m.last_error or "",
+                attempts=m.attempts,
+            )
+            for m in failed
+        ],
+        partially_refused=[
+            RefusedEmail(
+                id=cast(int, m.id),
+                kind=m.kind,
+                unit_code=codes.get(m.unit_id),
+                to=list(m.to_addrs),
+                cc=list(m.cc_addrs or []),
+                refused={a: r for a, r in m.recipient_results.items() if r != "accepted"},
+                sent_at=m.sent_at,
+            )
+            for m in refused
+        ],
+    )
+
+
 def campaign_status(session: Session, campaign_code: str, now: datetime) -> CampaignStatus:
-    """Every unit's standing and counts, in three queries and one pass.
+    """Every unit's standing and counts, in four queries and one pass.
 
     Rows are read as plain columns, not ORM objects (building 20,000 SQLModel instances cost
     more than the queries), and the reminder ladder is planned once per distinct deadline.
@@ -179,5 +260,6 @@ def _campaign_status(session: Session, campaign_code: str, now: datetime) -> Cam
         nominations_by_status=dict(by_status),
         emails_sent=emails.get(OutboxStatus.SENT, 0),
         emails_failed=emails.get(OutboxStatus.FAILED, 0),
+        emails_partially_refused=session.exec(partially_refused_count(campaign.id)).one(),
         rows=rows,
     )

@@ -24,8 +24,8 @@ Retry policy
     60, 120, 240, 480 minutes (then 480). A message the server keeps answering 4xx fails for
     good on the 8th attempt; an unreachable server never fails a message (an outage over a
     weekend delays mail, it does not lose it). Permanent failures (5xx, invalid address) fail
-    at once. ``failed_messages`` lists them for the operator,
-    ``requeue_failed`` puts them back after a fix.
+    at once. ``failed_messages`` lists them for the operator (``partially_refused`` the sent
+    ones some recipient refused), ``requeue_failed`` puts them back after a fix.
 """
 
 from __future__ import annotations
@@ -449,6 +449,48 @@ def failed_messages(session: Session, campaign_id: int | None) -> list[OutboxMes
     if campaign_id is not None:
         statement = statement.where(OutboxMessage.campaign_id == campaign_id)
     return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
+
+
+def partially_refused(session: Session, campaign_id: int | None) -> list[OutboxMessage]:
+    """Messages sent to some recipients and refused by the server for others (oldest first):
+    ``_apply`` marks them sent with ``last_error`` naming the refused addresses, and each
+    refusal is in ``recipient_results``."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENT)
+        .where(col(OutboxMessage.last_error).is_not(None))
+    )
+    if campaign_id is not None:
+        statement = statement.where(OutboxMessage.campaign_id == campaign_id)
+    return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
+
+
+def audit_mark(session: Session) -> int:
+    """The newest audit event's id now: hand it to ``failed_since`` after a delivery run.
+
+    The outbox keeps no "failed at" column; the audit event ``_apply`` writes for each failure
+    is the record of *when*, so a bookmark taken before a run finds exactly what failed after.
+    """
+    return int(session.exec(select(func.coalesce(func.max(audit.TABLE.c.id), 0))).one())
+
+
+def failed_since(session: Session, mark: int) -> list[OutboxMessage]:
+    """Messages that failed for good after the audit bookmark ``mark`` and are still failed
+    (oldest first). A second runner delivering at the same time adds its own failures."""
+    failed_ids = (
+        select(audit.AuditEvent.entity_id)
+        .where(col(audit.AuditEvent.id) > mark)
+        .where(audit.AuditEvent.entity == "outbox")
+        .where(audit.AuditEvent.actor == ACTOR)
+        .where(audit.AuditEvent.action == "failed")
+    )
+    statement = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(failed_ids))
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(col(OutboxMessage.id))
+    )
+    return list(session.exec(statement).all())
 
 
 def requeue_failed(session: Session, message_ids: Iterable[int], now: datetime, actor: str) -> int:

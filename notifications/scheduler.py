@@ -6,7 +6,8 @@ What it does
     those times. Every ``sync_every`` minutes it plans again, so an operator's change (a unit
     submitted, a deadline extended, reminders paused or resumed, a campaign moved on) adds, moves
     or removes jobs. Every ``deliver_every`` minutes it delivers the outbox, so a message deferred
-    by a transient SMTP failure goes out without waiting for the next reminder.
+    by a transient SMTP failure goes out without waiting for the next reminder; one that fails
+    for good there is reported as in a flow (event, refreshed summary artifact).
 
 Why each reminder fires once
     * The job store (table ``apscheduler_jobs``, created by migration 0003) keeps the planned
@@ -402,11 +403,19 @@ def fire_reminders(campaign_code: str) -> dict[str, Any]:
 
 
 def deliver_outbox_job() -> None:
-    """Housekeeping: deliver whatever is due (retries after transient SMTP failures)."""
-    from notifications.outbox import deliver_pending
+    """Housekeeping: deliver whatever is due (retries after transient SMTP failures).
 
-    settings = get_settings()
-    deliver_pending(clock.now(), settings, batch_size=settings.outbox_batch_size)
+    Through the flows' own delivery path, so an email that fails for good here raises the same
+    ``tonvinh.email.failed`` event as in a flow run. The campaign's summary artifact lists the
+    failed emails; a flow refreshes it after every delivery, this job only after a run that
+    failed something (every few minutes, a refresh for nothing would only add versions).
+    """
+    from flows.common import deliver_and_report, refresh_campaign_artifacts
+
+    moment = clock.now()
+    delivery = deliver_and_report(moment)
+    if delivery.failed_campaigns:
+        refresh_campaign_artifacts(list(delivery.failed_campaigns), moment)
 
 
 # ------------------------------------------------------------------------------------ the process

@@ -6,8 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -52,10 +56,58 @@ def test_a_bad_date_is_refused_in_vietnamese() -> None:
     assert "không phải ngày hợp lệ" in result.stderr
 
 
+def _command_paths() -> list[list[str]]:
+    """Every command and subcommand of ``tonvinh`` (so a new one is checked too)."""
+    import typer
+
+    from flows.cli import app
+
+    def walk(command: Any, path: list[str]) -> Iterator[list[str]]:
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+# Words an English help page may keep: a proper name, and the signer's default.
+NOT_TRANSLATED = ("Tết", "Phan Tâm")
+
+
+def _vietnamese_letters(text: str) -> str:
+    for word in NOT_TRANSLATED:
+        text = text.replace(word, "")
+    return "".join(c for c in text if ord(c) > 127 and unicodedata.category(c).startswith("L"))
+
+
 def test_help_is_vietnamese_with_english_fallback() -> None:
     assert "Tiếp nhận danh sách Excel" in run("--help").stdout
     english = run("--help", env={"TONVINH_LANG": "en"}).stdout
     assert "run the emulation and commendation campaign" in english
+    assert (
+        "Run the one reminder scheduler"
+        in run("scheduler", "--help", env={"TONVINH_LANG": "en"}).stdout
+    )
+
+    paths = _command_paths()
+    assert ["mail", "requeue"] in paths and ["scheduler"] in paths
+    wide = {"COLUMNS": "240"}  # one line per option: a word cut in two would hide nothing
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pages = {
+            (" ".join(path), lang): pool.submit(
+                run, *path, "--help", env={**wide, "TONVINH_LANG": lang}
+            )
+            for path in paths
+            for lang in ("vi", "en")
+        }
+    for (command, lang), future in pages.items():
+        page = future.result()
+        assert page.returncode == 0, (command, page.stderr)
+        if lang == "en":
+            assert _vietnamese_letters(page.stdout) == "", (command, page.stdout)
+        else:
+            assert _vietnamese_letters(page.stdout), (command, page.stdout)
+            assert page.stdout != pages[(command, "en")].result().stdout, command
 
 
 def test_units_import_rejects_the_whole_file(database: str, tmp_path: Path) -> None:
@@ -187,3 +239,96 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     assert summary["mailbox_messages"] == summary["emails_sent"]
     for key in ("decision_docx", "honourees_xlsx", "database"):
         assert Path(summary["outputs"][key]).is_file()
+
+
+def _deadline(unit_code: str) -> date:
+    from models.campaign import CampaignUnit
+
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        [deadline] = session.exec(
+            select(CampaignUnit.deadline)
+            .join(Unit, Unit.id == CampaignUnit.unit_id)  # type: ignore[arg-type]
+            .where(CampaignUnit.campaign_id == campaign.id, Unit.code == unit_code)
+        ).all()
+    return deadline
+
+
+def _audit(action: str) -> list[AuditEvent]:
+    with session_scope() as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
+
+
+def test_unit_extend_refuses_a_past_date_or_a_day_off_and_records_who(planned: dict) -> None:
+    unit = planned["codes"][0]
+    before = _deadline(unit)
+    extend = ("unit", "extend", CODE, unit)
+
+    past = run(*extend, "2019-02-01", "--reason", "Sau Tết", "--now", "2019-02-27T09:00")
+    assert past.returncode == 2
+    said = " ".join(past.stderr.split())
+    assert "Hạn mới Thứ Sáu, ngày 01/02/2019 đã qua (hôm nay là Thứ Tư, ngày 27/02/2019)" in said
+    assert "The new deadline Friday, 1 February 2019 is before today" in said
+
+    tet = run(*extend, "2019-02-06", "--reason", "Sau Tết", "--now", "2019-01-25T09:00")
+    assert tet.returncode == 2
+    said = " ".join(tet.stderr.split())
+    assert "là ngày nghỉ Mùng hai Tết Nguyên Đán, không phải ngày làm việc" in said
+    assert "ngày làm việc tiếp theo là Thứ Hai, ngày 11/02/2019 (2019-02-11)" in said
+    assert "the next working day is Monday, 11 February 2019 (2019-02-11)" in said
+
+    saturday = run(*extend, "2019-03-02", "--reason", "Sau Tết", "--now", "2019-02-27T09:00")
+    assert saturday.returncode == 2
+    said = " ".join(saturday.stderr.split())
+    assert "là ngày nghỉ cuối tuần" in said and "Thứ Hai, ngày 04/03/2019 (2019-03-04)" in said
+
+    no_reason = run(*extend, "2019-03-05", "--reason", "  ", "--now", "2019-02-27T09:00")
+    assert no_reason.returncode == 2 and "Cần ghi lý do gia hạn" in no_reason.stderr
+    assert run(*extend, "2019-03-05").returncode == 2  # --reason is required
+    assert _deadline(unit) == before and _audit("deadline_extended") == []
+
+    done = run(
+        *extend,
+        "2019-03-05",
+        "--reason",
+        "Đơn vị sáp nhập",
+        "--actor",
+        "Nguyễn Văn A",
+        "--now",
+        "2019-02-27T09:00",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["deadline"] == "2019-03-05"
+    assert _deadline(unit) == date(2019, 3, 5)
+    [event] = _audit("deadline_extended")
+    assert (event.actor, event.reason, event.at) == (
+        "Nguyễn Văn A",
+        "Đơn vị sáp nhập",
+        at(date(2019, 2, 27)),
+    )
+    assert (event.from_state, event.to_state) == (before.isoformat(), "2019-03-05")
+
+
+def test_unit_pause_and_calendar_override_record_who(planned: dict) -> None:
+    unit = planned["codes"][1]
+    paused = run("unit", "pause", CODE, unit, "--reason", "Sáp nhập", "--actor", "Trần Thị B")
+    assert paused.returncode == 0, paused.stderr
+    [event] = _audit("reminders_paused")
+    assert (event.actor, event.reason) == ("Trần Thị B", "Sáp nhập")
+    override = run(
+        "calendar",
+        "override",
+        "2019-04-29",
+        "--name",
+        "Nghỉ bù",
+        "--actor",
+        "Lê Văn C",
+        "--now",
+        "2019-04-01T08:00",
+    )
+    assert override.returncode == 0, override.stderr
+    [event] = [e for e in _audit("set") if e.entity == "holiday_override"]
+    assert (event.actor, event.at) == ("Lê Văn C", at(date(2019, 4, 1), 8))
+    blank = run("unit", "pause", CODE, unit, "--resume", "--actor", "")
+    assert blank.returncode == 2 and "Cần ghi tên người thực hiện" in blank.stderr

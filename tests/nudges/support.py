@@ -7,6 +7,10 @@ Wednesday 03/02/2027, the last working day before Tết Đinh Mùi (days off 04/
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time as timer
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from email.message import EmailMessage
@@ -246,6 +250,47 @@ def cli(*args: str) -> Any:
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+TONVINH = str(Path(sys.executable).with_name("tonvinh"))
+
+
+def tonvinh(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``tonvinh`` command, as the operator runs it, on this test's database and SMTP
+    server, in Vietnamese, reporting to the session's Prefect server (artifacts, events)."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {
+        **os.environ,
+        "TONVINH_LANG": "vi",
+        "COLUMNS": "200",
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+    }
+    return subprocess.run(
+        [TONVINH, *args], capture_output=True, text=True, timeout=180, env=env, check=False
+    )
+
+
+def failed_email_events(since: datetime, wanted: int, timeout: float = 30) -> list[dict[str, Any]]:
+    """The ``tonvinh.email.failed`` events the Prefect server holds since ``since`` (the server
+    stores events in batches: wait until ``wanted`` are there, then give them all)."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    deadline = timer.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as client:
+            page = client.read_events(
+                EventFilter(
+                    occurred=EventOccurredFilter(since=since),
+                    event=EventNameFilter(name=["tonvinh.email.failed"]),
+                ),
+                limit=50,
+            )
+        events = [e.model_dump(mode="json") for e in page.events]
+        if len(events) >= wanted or timer.monotonic() > deadline:
+            return events
+        timer.sleep(0.5)
 
 
 def point_smtp_at(monkeypatch: pytest.MonkeyPatch, port: int) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect.artifacts import Artifact
@@ -33,6 +33,7 @@ from tests.nudges.support import (
     check_nudge,
     cli,
     envelope_to,
+    failed_email_events,
     outbox_rows,
     unit_of,
 )
@@ -157,6 +158,7 @@ def test_5xx_fails_for_good_and_the_operator_sees_it(
     called = call_campaign(VT, PC)
     server = smtp(fail_data_times=1, fail_code="554 5.7.1 Message rejected by policy")
 
+    started = datetime.now(UTC)
     assert _report(send_reminders(CODE, now=at(REMINDER_DAY, 8))) == (2, 1, 1, 0, 0)
     [failed] = [r for r in _nudges() if r.status == OutboxStatus.FAILED]
     assert failed.attempts == 1 and "554 5.7.1" in (failed.last_error or "")
@@ -176,6 +178,11 @@ def test_5xx_fails_for_good_and_the_operator_sees_it(
     text = str(summary.data)
     assert "gửi lỗi: **1**" in text and "Email gửi lỗi (cần xử lý)" in text
     assert "554 5.7.1" in text and failed.to_addrs[0].split("<")[-1].rstrip(">") in text
+    # ... and the event an Automation can act on names the campaign and the message.
+    [event] = failed_email_events(started, wanted=1)
+    assert event["resource"]["tonvinh.campaign"] == CODE
+    assert (event["payload"]["campaign"], event["payload"]["failed"]) == (CODE, 1)
+    assert [m["id"] for m in event["payload"]["latest"]] == [failed.id]
 
     # The failed step does not stall the ladder: the next reminder goes to both units.
     assert _report(send_reminders(CODE, now=at(date(2027, 2, 1), 8))) == (2, 2, 0, 0, 0)

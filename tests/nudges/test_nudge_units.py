@@ -105,7 +105,17 @@ def test_extension_moves_the_next_steps_to_the_new_dates(
 
     # Vụ Pháp chế is given until Friday 26/02/2027. Its next steps, by hand: the second reminder
     # -2 working days -> Wed 24/02; overdue +1 -> Mon 01/03; unit head +3 -> Wed 03/03.
-    extended = cli("unit", "extend", CODE, "vu_pc", "2027-02-26", "--reason", "Sau Tết")
+    extended = cli(
+        "unit",
+        "extend",
+        CODE,
+        "vu_pc",
+        "2027-02-26",
+        "--reason",
+        "Sau Tết",
+        "--now",
+        "2027-01-27T09:00",
+    )
     assert extended["deadline"] == "2027-02-26"
     new_deadline = "Thứ Sáu, ngày 26/02/2027"
 
