@@ -28,13 +28,7 @@ from models.rules.calendar import WorkCalendar, vietnam_calendar
 from models.rules.ladder import LadderConfig
 from models.settings import Settings, get_settings
 from models.unit import Unit
-from notifications.outbox import (
-    DeliveryReport,
-    audit_mark,
-    deliver_pending,
-    failed_since,
-    requeue_failed,
-)
+from notifications.outbox import DeliveryReport, deliver_pending, requeue_failed
 
 log = logging.getLogger(__name__)
 
@@ -221,13 +215,17 @@ def deliver_and_report(now: datetime) -> Delivery:
     happened.
     """
     settings = get_settings()
-    with session_scope() as session:
-        mark = audit_mark(session)
     report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
     failed: list[OutboxMessage] = []
-    if report.failed:
+    if report.failed_ids:
         with session_scope() as session:
-            failed = failed_since(session, mark)
+            failed = list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.id).in_(report.failed_ids))
+                    .order_by(col(OutboxMessage.id))
+                ).all()
+            )
     return Delivery(report, _report_failed_emails(failed))
 
 
@@ -244,7 +242,9 @@ def deliver_outbox(now: datetime) -> dict[str, Any]:
     crash) repeats at most the message that was in flight; transient failures stay pending with
     a backoff and are picked up by the next run.
     """
-    return asdict(deliver_and_report(now).report)
+    report = asdict(deliver_and_report(now).report)
+    del report["failed_ids"]  # the counts are the run's result; the ids are in the event
+    return report
 
 
 @flow(name="refresh-campaign-artifacts")

@@ -187,12 +187,14 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """One delivery run: ``pending_left`` is every row still pending afterwards (due or not)."""
+    """One delivery run: ``pending_left`` is every row still pending afterwards (due or not);
+    ``failed_ids`` the rows this run failed for good, for whoever reports them."""
 
     sent: int
     failed: int
     retry_later: int
     pending_left: int
+    failed_ids: tuple[int, ...] = ()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -407,6 +409,7 @@ def deliver_pending(
     if limit is not None:
         total = min(total, limit)
     counts = {"sent": 0, "failed": 0, "retry_later": 0}
+    failed_ids: list[int] = []
     done = 0
     if total:
         with Mailer(settings) as mailer:
@@ -425,7 +428,10 @@ def deliver_pending(
                         result = unreachable or _send_one(mailer, row, moment)
                         if not result.reached_server:
                             unreachable = result
-                        counts[_apply(connection, row, result, moment)] += 1
+                        bucket = _apply(connection, row, result, moment)
+                        counts[bucket] += 1
+                        if bucket == "failed":
+                            failed_ids.append(cast(int, row.id))
                         connection.commit()  # this row's truth, right after the server's answer
                         done += 1
                         if progress is not None:
@@ -438,7 +444,7 @@ def deliver_pending(
                 )
     with Session(engine) as session:
         pending_left = count_pending(session)
-    report = DeliveryReport(pending_left=pending_left, **counts)
+    report = DeliveryReport(pending_left=pending_left, failed_ids=tuple(failed_ids), **counts)
     log.info("Outbox delivery at %s: %s", moment.isoformat(), report)
     return report
 
@@ -463,34 +469,6 @@ def partially_refused(session: Session, campaign_id: int | None) -> list[OutboxM
     if campaign_id is not None:
         statement = statement.where(OutboxMessage.campaign_id == campaign_id)
     return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
-
-
-def audit_mark(session: Session) -> int:
-    """The newest audit event's id now: hand it to ``failed_since`` after a delivery run.
-
-    The outbox keeps no "failed at" column; the audit event ``_apply`` writes for each failure
-    is the record of *when*, so a bookmark taken before a run finds exactly what failed after.
-    """
-    return int(session.exec(select(func.coalesce(func.max(audit.TABLE.c.id), 0))).one())
-
-
-def failed_since(session: Session, mark: int) -> list[OutboxMessage]:
-    """Messages that failed for good after the audit bookmark ``mark`` and are still failed
-    (oldest first). A second runner delivering at the same time adds its own failures."""
-    failed_ids = (
-        select(audit.AuditEvent.entity_id)
-        .where(col(audit.AuditEvent.id) > mark)
-        .where(audit.AuditEvent.entity == "outbox")
-        .where(audit.AuditEvent.actor == ACTOR)
-        .where(audit.AuditEvent.action == "failed")
-    )
-    statement = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(failed_ids))
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(col(OutboxMessage.id))
-    )
-    return list(session.exec(statement).all())
 
 
 def requeue_failed(session: Session, message_ids: Iterable[int], now: datetime, actor: str) -> int:
