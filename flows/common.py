@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from prefect.exceptions import MissingContextError
 from prefect.logging.loggers import LoggingAdapter
-from sqlalchemy import Table, bindparam, func, insert, inspect, update
+from sqlalchemy import Table, bindparam, event, func, insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -294,7 +294,8 @@ def campaign_parts(session: Session, campaign_id: int) -> list[tuple[CampaignUni
 def set_stage(
     session: Session, campaign: Campaign, stage: CampaignStage, now: datetime, actor: str
 ) -> None:
-    """Move the campaign to a stage (audited) and tell any automation listening for it."""
+    """Move the campaign to a stage (audited) and, once that is committed, tell any automation
+    listening for it (a rolled-back move must not announce a stage the campaign never reached)."""
     if campaign.stage == stage:
         return
     assert campaign.id is not None
@@ -311,11 +312,12 @@ def set_stage(
     )
     campaign.stage = stage
     session.add(campaign)
-    emit_event(
-        event="tonvinh.campaign.stage",
-        resource={"prefect.resource.id": f"tonvinh.campaign.{campaign.code}"},
-        payload={"stage": str(stage)},
-    )
+    resource = {"prefect.resource.id": f"tonvinh.campaign.{campaign.code}"}
+
+    def announce(_session: Session) -> None:
+        emit_event(event="tonvinh.campaign.stage", resource=resource, payload={"stage": str(stage)})
+
+    event.listen(session, "after_commit", announce, once=True)
 
 
 @dataclass(frozen=True)
