@@ -58,27 +58,27 @@ class CampaignStatus(BaseModel):
     rows: list[UnitStatusRow]
 
 
-class FailedEmail(BaseModel):
-    """An email that failed for good, as the operator needs it to fix and requeue it."""
+class ProblemEmail(BaseModel):
+    """An email of the campaign that needs the operator: which one, of what, to whom."""
 
     id: int
     kind: str
     unit_code: str | None
     to: list[str]
     cc: list[str]
+
+
+class FailedEmail(ProblemEmail):
+    """An email that failed for good, as the operator needs it to fix and requeue it."""
+
     error: str
     attempts: int
 
 
-class RefusedEmail(BaseModel):
+class RefusedEmail(ProblemEmail):
     """An email sent to some recipients and refused for others: ``refused`` maps each refused
     address to the server's answer."""
 
-    id: int
-    kind: str
-    unit_code: str | None
-    to: list[str]
-    cc: list[str]
     refused: dict[str, str]
     sent_at: datetime | None
 
@@ -152,27 +152,24 @@ def mail_problems(session: Session, campaign_code: str) -> MailProblems:
     refused = partially_refused(session, campaign.id)
     unit_ids = {m.unit_id for m in [*failed, *refused] if m.unit_id is not None}
     codes = dict(session.exec(select(Unit.id, Unit.code).where(col(Unit.id).in_(unit_ids))).all())
+
+    def problem(message: OutboxMessage) -> dict[str, Any]:
+        return {
+            "id": cast(int, message.id),
+            "kind": message.kind,
+            "unit_code": codes.get(message.unit_id),
+            "to": list(message.to_addrs),
+            "cc": list(message.cc_addrs or []),
+        }
+
     return MailProblems(
         campaign=campaign.code,
         failed=[
-            FailedEmail(
-                id=cast(int, m.id),
-                kind=m.kind,
-                unit_code=codes.get(m.unit_id),
-                to=list(m.to_addrs),
-                cc=list(m.cc_addrs or []),
-                error=m.last_error or "",
-                attempts=m.attempts,
-            )
-            for m in failed
+            FailedEmail(**problem(m), error=m.last_error or "", attempts=m.attempts) for m in failed
         ],
         partially_refused=[
             RefusedEmail(
-                id=cast(int, m.id),
-                kind=m.kind,
-                unit_code=codes.get(m.unit_id),
-                to=list(m.to_addrs),
-                cc=list(m.cc_addrs or []),
+                **problem(m),
                 refused={a: r for a, r in m.recipient_results.items() if r != "accepted"},
                 sent_at=m.sent_at,
             )

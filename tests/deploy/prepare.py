@@ -36,10 +36,10 @@ from models.clock import VN_TZ
 from models.council import Approval, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.migrate import upgrade
-from models.nomination import InitiativeLevel, Nomination, NominationCreate
+from models.nomination import Nomination, NominationCreate
 from models.settings import get_settings
 from models.unit import UnitCreate
-from tests.documents.builders import ACHIEVEMENT, person
+from tests.documents.builders import individual
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
 CONFERENCE = date(2019, 3, 29)
@@ -57,16 +57,7 @@ def at(day: date, hour: int = 9) -> datetime:
 
 def nominee(index: int) -> NominationCreate:
     name, title, years, gender = PEOPLE[index % len(PEOPLE)]
-    return person(
-        name,
-        date(1985, 5, 12),
-        row_number=4,
-        gender=gender,
-        proposed_title=title,
-        achievement_summary=ACHIEVEMENT,
-        consecutive_base_years=years,
-        initiative_level=InitiativeLevel.MINISTRY,
-    )
+    return individual(name, title, years, gender)
 
 
 def write_lists(code: str, folder: Path, units: list[str]) -> list[str]:

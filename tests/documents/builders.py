@@ -45,6 +45,21 @@ def person(name: str, born: date, **fields: Any) -> NominationCreate:
     return NominationCreate(**values)
 
 
+def individual(name: str, title: str, base_years: int, gender: str = "Nữ") -> NominationCreate:
+    """One person proposed for ``title`` with ``base_years`` consecutive base-level titles and a
+    ministry-level initiative: eligible for the titles of the pipeline tests."""
+    return person(
+        name,
+        date(1985, 5, 12),
+        row_number=4,
+        gender=gender,
+        proposed_title=title,
+        achievement_summary=ACHIEVEMENT,
+        consecutive_base_years=base_years,
+        initiative_level=InitiativeLevel.MINISTRY,
+    )
+
+
 def collective(name: str, **fields: Any) -> NominationCreate:
     values: dict[str, Any] = {
         "row_number": 0,

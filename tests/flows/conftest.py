@@ -15,8 +15,7 @@ from flows.units import parse_units_csv, upsert_units
 from models.campaign import Campaign
 from models.clock import VN_TZ
 from models.db import session_scope
-from models.nomination import InitiativeLevel, NominationCreate
-from tests.documents.builders import ACHIEVEMENT, person
+from models.nomination import NominationCreate
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
 CODE = "tdkt-2018"
@@ -68,17 +67,3 @@ def filled_list(tmp_path: Path, unit_code: str, rows: list[NominationCreate], na
         choices = award_choices(load_campaign(session, CODE))
     header = ListHeader(CODE, campaign.name, unit_code, unit_code, campaign.submission_due)
     return str(write_filled_list(tmp_path / name, header, choices, rows))
-
-
-def individual(name: str, title: str, base_years: int, gender: str = "Nữ") -> NominationCreate:
-    """One person proposed for ``title`` with ``base_years`` consecutive base-level titles."""
-    return person(
-        name,
-        date(1985, 5, 12),
-        row_number=4,
-        gender=gender,
-        proposed_title=title,
-        achievement_summary=ACHIEVEMENT,
-        consecutive_base_years=base_years,
-        initiative_level=InitiativeLevel.MINISTRY,
-    )

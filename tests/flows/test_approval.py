@@ -21,7 +21,8 @@ from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
 from models.outbox import OutboxMessage
 from notifications.smtp_server import read_mailbox
-from tests.flows.conftest import CODE, at, campaign_row, filled_list, individual
+from tests.documents.builders import individual
+from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 NAMES = ("Nguyễn Thị Hương", "Lê Thị Mai", "Phạm Thu Trang")
 MEMBERS = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [

@@ -22,7 +22,8 @@ from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.nomination import Nomination
 from notifications.smtp_server import read_mailbox
-from tests.flows.conftest import CODE, at, campaign_row, filled_list, individual
+from tests.documents.builders import individual
+from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 
 def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Path) -> None:
