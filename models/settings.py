@@ -48,8 +48,10 @@ class Settings(BaseSettings):
     # Hour of the day (Vietnam time) a step of the ladder falls due and the scheduler sends it.
     reminder_send_hour: int = Field(default=8, ge=0, le=23)
 
-    # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}.
-    rule_overrides: dict[str, float] = Field(default_factory=dict)
+    # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}
+    # or {"quorum": "3/4"} (a share may be a fraction, as the rule pack itself writes it; the
+    # pack checks each value and says which key is wrong).
+    rule_overrides: dict[str, float | str] = Field(default_factory=dict)
 
     # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
     # default: how late a reminder may still go out after its time when the scheduler was down.

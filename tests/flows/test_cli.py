@@ -238,6 +238,11 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     result = run("demo", "--json", "--units", "8", env={"TONVINH_VAR_DIR": str(tmp_path / "var")})
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
+    # Every figure the operator was promised, and where the outputs are.
+    promised = {"units", "nominations", "emails_sent", "reminders_sent", "escalations"}
+    promised |= {"returned", "approved", "honourees", "outputs", "seconds"}
+    assert promised <= set(summary)
+    assert {"mailbox", "decision_docx", "honourees_xlsx", "database"} <= set(summary["outputs"])
     assert summary["stage"] == "honoured"
     assert summary["units"] == 8
     assert summary["escalations"] >= 1 and summary["returned"] >= 1

@@ -306,3 +306,16 @@ def test_a_stage_lists_only_the_unconfirmed_values_it_relied_on(current):
     cash = current.unconfirmed_notes({"BK_TTG"}, topics=["cash"])
     assert cash and all(n.startswith("Tiền thưởng «Bằng khen của Thủ tướng") for n in cash)
     assert current.unconfirmed_notes({"CSTDCS"}, topics=["cash"]) == []  # confirmed: no note
+
+
+def test_overrides_from_the_environment_take_fractions_as_the_packs_write_them(monkeypatch):
+    from models.settings import Settings
+
+    monkeypatch.setenv(
+        "TONVINH_RULE_OVERRIDES", '{"quorum": "3/4", "CSTDCS.council_threshold": 0.75}'
+    )
+    overrides = Settings().rule_overrides
+    pack = load_rule_pack("nd91-2017", overrides)
+    assert (pack.quorum, pack.awards["CSTDCS"].council_threshold) == (0.75, 0.75)
+    with pytest.raises(ValueError, match="quorum"):
+        load_rule_pack("nd91-2017", {"quorum": "ba phần tư"})
