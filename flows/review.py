@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -29,10 +29,18 @@ from models import audit
 from models.campaign import CampaignStage, ParticipationStatus
 from models.clock import resolve
 from models.db import session_scope
-from models.nomination import Nomination, NominationStatus, ReviewFinding, Severity
+from models.nomination import (
+    Nomination,
+    NominationStatus,
+    NomineeKind,
+    ReviewFinding,
+    Severity,
+)
 from models.outbox import OutboxMessage
 from models.rules.calendar import format_vn_date
+from models.rules.duplicates import Proposal, cross_unit_duplicates
 from models.rules.eligibility import NomineeFacts, check_eligibility
+from models.unit import Unit
 
 RESUBMISSION_WORKING_DAYS = 5  # returned dossiers come back within 5 working days [C]
 AUTO_REVIEWER = "kiểm tra tự động"
@@ -119,6 +127,9 @@ def check_and_decide(
             action="reviewed",
             campaign_id=campaign.id,
         )
+        counts["possible_duplicates"] = _flag_cross_unit_duplicates(
+            session, campaign.id, [n.id for n in fresh if n.id is not None], now
+        )
         by_id = {
             n.id: n
             for n in session.exec(
@@ -167,6 +178,45 @@ def check_and_decide(
         _notify_returns(session, campaign_code, returned_by_unit, now, reviewer)
         set_stage(session, campaign, CampaignStage.REVIEW, now, reviewer)
         return counts
+
+
+def _flag_cross_unit_duplicates(
+    session: Session, campaign_id: int, fresh_ids: list[int], now: datetime
+) -> int:
+    """A warning on each new dossier whose person another unit proposes too (the officer
+    decides which stands; see ``models.rules.duplicates``); returns how many were flagged."""
+    if not fresh_ids:
+        return 0
+    proposals = [
+        Proposal(cast(int, nomination_id), unit_id, key, kind == NomineeKind.INDIVIDUAL)
+        for nomination_id, unit_id, key, kind in session.exec(
+            select(
+                Nomination.id, Nomination.unit_id, Nomination.nominee_key, Nomination.kind
+            ).where(
+                Nomination.campaign_id == campaign_id,
+                Nomination.status != NominationStatus.WITHDRAWN,
+            )
+        ).all()
+    ]
+    found = cross_unit_duplicates(proposals, fresh_ids)
+    units = dict(session.exec(select(Unit.id, Unit.code)).all()) if found else {}
+    for nomination_id, others in found.items():
+        where = ", ".join(f"số {o.nomination_id} của {units.get(o.unit_id, '?')}" for o in others)
+        session.add(
+            ReviewFinding(
+                nomination_id=nomination_id,
+                code="possible_duplicate",
+                severity=Severity.WARNING,
+                message=(
+                    f"Cùng họ tên và ngày sinh với hồ sơ {where}: có thể là một người được hai "
+                    f"đơn vị đề nghị; chuyên viên cần xác minh. (Same name and birth date as "
+                    f"another unit's nomination; check that it is not the same person.)"
+                ),
+                reviewer=AUTO_REVIEWER,
+                created_at=now,
+            )
+        )
+    return len(found)
 
 
 def _notify_returns(

@@ -1,0 +1,51 @@
+"""Review's automatic checks through the real flow: the same person proposed by two units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from flows.common import calendar_for
+from flows.dispatch import dispatch_call
+from flows.intake import intake_submissions
+from flows.review import review_nominations
+from models.db import session_scope
+from models.nomination import Nomination, NominationStatus, ReviewFinding, Severity
+from tests.documents.builders import individual
+from tests.flows.conftest import CODE, at, campaign_row, filled_list
+
+
+def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
+    planned: dict, mail_server, tmp_path: Path
+) -> None:
+    first, second = planned["codes"][:2]
+    campaign = campaign_row()
+    with session_scope() as session:
+        calendar = calendar_for(session, campaign)
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    day = calendar.add_working_days(campaign.submission_due, -3)
+    lists = [
+        filled_list(tmp_path, first, [individual("Nguyễn Thị Hương", "CSTDCS", 1)], "a.xlsx"),
+        # The second unit spells the name in capitals: still the same person, same birth date.
+        filled_list(tmp_path, second, [individual("NGUYỄN THỊ HƯƠNG", "CSTDCS", 1)], "b.xlsx"),
+    ]
+    assert [r.outcome for r in intake_submissions(CODE, lists, now=at(day, 9))] == [
+        "accepted",
+        "accepted",
+    ]
+
+    review = review_nominations(CODE, now=at(campaign.review_due, 9))
+
+    assert review["possible_duplicates"] == 2  # each dossier points at the other
+    with session_scope() as session:
+        nominations = session.exec(select(Nomination).order_by(col(Nomination.id))).all()
+        findings = session.exec(
+            select(ReviewFinding).where(ReviewFinding.code == "possible_duplicate")
+        ).all()
+    # A warning for the officer, not a verdict: both dossiers stay eligible.
+    assert {n.status for n in nominations} == {NominationStatus.ELIGIBLE}
+    assert {f.severity for f in findings} == {Severity.WARNING}
+    by_dossier = {f.nomination_id: f.message for f in findings}
+    assert f"số {nominations[1].id} của {second}" in by_dossier[nominations[0].id]
+    assert f"số {nominations[0].id} của {first}" in by_dossier[nominations[1].id]

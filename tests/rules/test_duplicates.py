@@ -1,0 +1,36 @@
+"""The same person proposed by two units is pointed out; everything else is left alone."""
+
+from models.rules.duplicates import Proposal, cross_unit_duplicates
+
+HUONG = "individual|nguyễn thị hương|1985-05-12"
+
+
+def test_the_same_person_from_two_units_is_pointed_out_both_ways():
+    rows = [Proposal(1, 10, HUONG, True), Proposal(2, 20, HUONG, True)]
+    found = cross_unit_duplicates(rows, checking=[1, 2])
+    assert [p.nomination_id for p in found[1]] == [2]
+    assert [p.nomination_id for p in found[2]] == [1]
+
+
+def test_same_name_other_birth_date_same_unit_collectives_and_no_birth_date_are_not():
+    rows = [
+        Proposal(1, 10, HUONG, True),
+        Proposal(2, 20, "individual|nguyễn thị hương|1990-01-01", True),  # a namesake
+        Proposal(3, 10, HUONG, True),  # the unit's own (its list already refuses this)
+        Proposal(4, 10, "collective|phòng tổ chức cán bộ|", False),
+        Proposal(5, 20, "collective|phòng tổ chức cán bộ|", False),
+        Proposal(6, 10, "individual|trần văn dũng|", True),
+        Proposal(7, 20, "individual|trần văn dũng|", True),
+    ]
+    assert cross_unit_duplicates(rows, checking=range(1, 8)) == {}
+
+
+def test_only_the_nominations_being_checked_are_reported():
+    rows = [
+        Proposal(1, 10, HUONG, True),
+        Proposal(2, 20, HUONG, True),
+        Proposal(3, 30, HUONG, True),
+    ]
+    found = cross_unit_duplicates(rows, checking=[3])
+    assert list(found) == [3]
+    assert [p.unit_id for p in found[3]] == [10, 20]
