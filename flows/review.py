@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from prefect import flow, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
@@ -16,6 +17,7 @@ from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
     Transition,
+    artifact_key,
     calendar_for,
     campaign_parts,
     deliver_outbox,
@@ -30,6 +32,7 @@ from models.campaign import CampaignStage, ParticipationStatus
 from models.clock import resolve
 from models.db import session_scope
 from models.nomination import (
+    NOMINATION_STATUS_VI,
     Nomination,
     NominationStatus,
     NomineeKind,
@@ -85,7 +88,7 @@ def check_and_decide(
         assert campaign.id is not None
         pack = campaign_pack(campaign)
         returned_by_unit: dict[int, list[Nomination]] = defaultdict(list)
-        counts = {"checked": 0, "eligible": 0, "ineligible": 0, "returned": 0}
+        counts: dict[str, Any] = {"checked": 0, "eligible": 0, "ineligible": 0, "returned": 0}
         fresh = session.exec(
             select(Nomination).where(
                 Nomination.campaign_id == campaign.id,
@@ -93,21 +96,22 @@ def check_and_decide(
             )
         ).all()
         checked: list[Transition] = []
+        created: list[ReviewFinding] = []  # this round's findings, for the officer's table
         for nomination in fresh:
             assert nomination.id is not None
             findings = check_eligibility(facts_of(nomination), pack)
-            for finding in findings:
-                session.add(
-                    ReviewFinding(
-                        nomination_id=nomination.id,
-                        code=finding.code,
-                        severity=Severity(finding.severity),
-                        message=finding.message_vi,
-                        citation=finding.citation,
-                        reviewer=AUTO_REVIEWER,
-                        created_at=now,
-                    )
+            created += [
+                ReviewFinding(
+                    nomination_id=nomination.id,
+                    code=finding.code,
+                    severity=Severity(finding.severity),
+                    message=finding.message_vi,
+                    citation=finding.citation,
+                    reviewer=AUTO_REVIEWER,
+                    created_at=now,
                 )
+                for finding in findings
+            ]
             errors = [f for f in findings if f.severity == Severity.ERROR]
             counts["checked"] += 1
             reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
@@ -127,9 +131,13 @@ def check_and_decide(
             action="reviewed",
             campaign_id=campaign.id,
         )
-        counts["possible_duplicates"] = _flag_cross_unit_duplicates(
+        duplicates = _cross_unit_duplicate_findings(
             session, campaign.id, [n.id for n in fresh if n.id is not None], now
         )
+        created += duplicates
+        session.add_all(created)
+        counts["possible_duplicates"] = len(duplicates)
+        counts["warnings"] = _publish_findings(session, campaign.code, created)
         by_id = {
             n.id: n
             for n in session.exec(
@@ -180,13 +188,54 @@ def check_and_decide(
         return counts
 
 
-def _flag_cross_unit_duplicates(
+def _publish_findings(
+    session: Session, campaign_code: str, findings: list[ReviewFinding]
+) -> list[str]:
+    """This round's findings as the officer reads them: a table artifact (every finding, with
+    the dossier, its unit and its status now) and, returned for the command line, one line per
+    warning (errors have already returned their dossiers to the units, with the reasons)."""
+    if not findings:
+        return []
+    rows = {
+        n.id: (n, code)
+        for n, code in session.exec(
+            select(Nomination, Unit.code)
+            .join(Unit, col(Unit.id) == Nomination.unit_id)
+            .where(col(Nomination.id).in_({f.nomination_id for f in findings}))
+        ).all()
+    }
+    ordered = sorted(findings, key=lambda f: (f.nomination_id, f.severity, f.code))
+    create_table_artifact(
+        key=artifact_key(campaign_code, "review"),
+        table=[
+            {
+                "Hồ sơ": f.nomination_id,
+                "Đơn vị": rows[f.nomination_id][1],
+                "Họ tên / Tập thể": rows[f.nomination_id][0].full_name,
+                "Trạng thái": NOMINATION_STATUS_VI[rows[f.nomination_id][0].status],
+                "Mức": "Lỗi" if f.severity is Severity.ERROR else "Cảnh báo",
+                "Nội dung": f.message,
+                "Căn cứ": f.citation,
+            }
+            for f in ordered
+        ],
+        description="Kết quả kiểm tra tự động của đợt thẩm định này",
+    )
+    return [
+        f"Hồ sơ số {f.nomination_id} ({rows[f.nomination_id][1]}, "
+        f"{rows[f.nomination_id][0].full_name}): {f.message}"
+        for f in ordered
+        if f.severity is Severity.WARNING
+    ]
+
+
+def _cross_unit_duplicate_findings(
     session: Session, campaign_id: int, fresh_ids: list[int], now: datetime
-) -> int:
-    """A warning on each new dossier whose person another unit proposes too (the officer
-    decides which stands; see ``models.rules.duplicates``); returns how many were flagged."""
+) -> list[ReviewFinding]:
+    """A warning for each new dossier whose person another unit proposes too (the officer
+    decides which stands; see ``models.rules.duplicates``)."""
     if not fresh_ids:
-        return 0
+        return []
     proposals = [
         Proposal(cast(int, nomination_id), unit_id, key, kind == NomineeKind.INDIVIDUAL)
         for nomination_id, unit_id, key, kind in session.exec(
@@ -200,23 +249,23 @@ def _flag_cross_unit_duplicates(
     ]
     found = cross_unit_duplicates(proposals, fresh_ids)
     units = dict(session.exec(select(Unit.id, Unit.code)).all()) if found else {}
-    for nomination_id, others in found.items():
-        where = ", ".join(f"số {o.nomination_id} của {units.get(o.unit_id, '?')}" for o in others)
-        session.add(
-            ReviewFinding(
-                nomination_id=nomination_id,
-                code="possible_duplicate",
-                severity=Severity.WARNING,
-                message=(
-                    f"Cùng họ tên và ngày sinh với hồ sơ {where}: có thể là một người được hai "
-                    f"đơn vị đề nghị; chuyên viên cần xác minh. (Same name and birth date as "
-                    f"another unit's nomination; check that it is not the same person.)"
-                ),
-                reviewer=AUTO_REVIEWER,
-                created_at=now,
-            )
+    return [
+        ReviewFinding(
+            nomination_id=nomination_id,
+            code="possible_duplicate",
+            severity=Severity.WARNING,
+            message=(
+                "Cùng họ tên và ngày sinh với hồ sơ "
+                + ", ".join(f"số {o.nomination_id} của {units.get(o.unit_id, '?')}" for o in others)
+                + ": có thể là một người được hai đơn vị đề nghị; chuyên viên cần xác minh. "
+                "(Same name and birth date as another unit's nomination; check that it is not "
+                "the same person.)"
+            ),
+            reviewer=AUTO_REVIEWER,
+            created_at=now,
         )
-    return len(found)
+        for nomination_id, others in found.items()
+    ]
 
 
 def _notify_returns(

@@ -36,6 +36,21 @@ class NominationStatus(StrEnum):
     HONOURED = "honoured"  # Đã khen thưởng
 
 
+# What an operator reads for each status (the dossier states of Vietnamese commendation practice).
+NOMINATION_STATUS_VI: dict[NominationStatus, str] = {
+    NominationStatus.SUBMITTED: "Chờ duyệt",
+    NominationStatus.ELIGIBLE: "Đủ điều kiện",
+    NominationStatus.INELIGIBLE: "Không đủ điều kiện",
+    NominationStatus.RETURNED: "Bị trả lại",
+    NominationStatus.WITHDRAWN: "Đơn vị rút",
+    NominationStatus.PASSED: "Hội đồng thông qua",
+    NominationStatus.NOT_PASSED: "Hội đồng không thông qua",
+    NominationStatus.APPROVED: "Chờ khen thưởng",
+    NominationStatus.EXCLUDED: "Không được phê duyệt",
+    NominationStatus.HONOURED: "Đã khen thưởng",
+}
+
+
 class Attachment(SQLModel):
     """Metadata of a supporting document; the file travels beside the Excel list."""
 

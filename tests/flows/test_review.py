@@ -16,6 +16,23 @@ from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 
+def _latest_review_table() -> list[dict]:
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"{CODE}-review"])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    data = artifact.data
+    return json.loads(data) if isinstance(data, str) else list(data)
+
+
 def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
     planned: dict, mail_server, tmp_path: Path
 ) -> None:
@@ -38,6 +55,11 @@ def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
     review = review_nominations(CODE, now=at(campaign.review_due, 9))
 
     assert review["possible_duplicates"] == 2  # each dossier points at the other
+    # The officer reads them in the command's output and in the review table artifact.
+    assert len(review["warnings"]) == 2 and any(f"của {second}" in w for w in review["warnings"])
+    table = _latest_review_table()
+    assert len(table) == 2
+    assert {(row["Mức"], row["Trạng thái"]) for row in table} == {("Cảnh báo", "Đủ điều kiện")}
     with session_scope() as session:
         nominations = session.exec(select(Nomination).order_by(col(Nomination.id))).all()
         findings = session.exec(
