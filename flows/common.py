@@ -135,30 +135,27 @@ def _run_logger() -> logging.Logger | LoggingAdapter:
         return log
 
 
-def _report_failed_emails(failed: Sequence[OutboxMessage]) -> tuple[str, ...]:
+def _report_failed_emails(session: Session, failed: Sequence[OutboxMessage]) -> tuple[str, ...]:
     """Emails that failed for good in one delivery run, said where an operator looks: one
     `tonvinh.email.failed` event per campaign concerned (an Automation can act on it; the
     campaign is a label of the resource, a related resource and the payload's ``campaign``) and
     a warning in the logs. The campaign's summary artifact lists every failed email as well.
     Returns the campaigns' codes."""
-    if not failed:
-        return ()
     by_campaign: dict[int | None, list[OutboxMessage]] = defaultdict(list)
     for message in failed:
         by_campaign[message.campaign_id].append(message)
     ids = [i for i in by_campaign if i is not None]
-    with session_scope() as session:
-        codes = dict(
-            session.exec(select(Campaign.id, Campaign.code).where(col(Campaign.id).in_(ids))).all()
-        )
-        totals = dict(
-            session.exec(
-                select(OutboxMessage.campaign_id, func.count())
-                .where(col(OutboxMessage.campaign_id).in_(ids))
-                .where(OutboxMessage.status == OutboxStatus.FAILED)
-                .group_by(OutboxMessage.campaign_id)  # type: ignore[arg-type]
-            ).all()
-        )
+    codes = dict(
+        session.exec(select(Campaign.id, Campaign.code).where(col(Campaign.id).in_(ids))).all()
+    )
+    totals = dict(
+        session.exec(
+            select(OutboxMessage.campaign_id, func.count())
+            .where(col(OutboxMessage.campaign_id).in_(ids))
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .group_by(OutboxMessage.campaign_id)  # type: ignore[arg-type]
+        ).all()
+    )
     logger = _run_logger()
     for campaign_id, messages in by_campaign.items():
         code = codes.get(campaign_id)  # None for a message of no campaign
@@ -216,17 +213,15 @@ def deliver_and_report(now: datetime) -> Delivery:
     """
     settings = get_settings()
     report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
-    failed: list[OutboxMessage] = []
-    if report.failed_ids:
-        with session_scope() as session:
-            failed = list(
-                session.exec(
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.id).in_(report.failed_ids))
-                    .order_by(col(OutboxMessage.id))
-                ).all()
-            )
-    return Delivery(report, _report_failed_emails(failed))
+    if not report.failed_ids:
+        return Delivery(report, ())
+    with session_scope() as session:
+        failed = session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(report.failed_ids))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        return Delivery(report, _report_failed_emails(session, failed))
 
 
 @task(

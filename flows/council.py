@@ -38,7 +38,7 @@ from models.council import (
 )
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
-from models.rules.eligibility import UNCONFIRMED, RulePack
+from models.rules.eligibility import RulePack
 from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
 
 _BALLOTS = cast(Table, inspect(Ballot).local_table)
@@ -176,9 +176,10 @@ def record_ballots(
         return len(ballots)
 
 
-def _tally(session: Session, campaign: Campaign) -> tuple[TallyOutcome, dict[int, Nomination]]:
+def _tally(
+    session: Session, campaign: Campaign, pack: RulePack
+) -> tuple[TallyOutcome, dict[int, Nomination]]:
     assert campaign.id is not None
-    pack = campaign_pack(campaign)
     members = list(_members(session, campaign.id).values())
     candidates = {
         n.id: n
@@ -220,15 +221,6 @@ def _tally(session: Session, campaign: Campaign) -> tuple[TallyOutcome, dict[int
     return outcome, candidates
 
 
-def _threshold_status(pack: RulePack, award_code: str) -> str:
-    """What the council table says beside a threshold the law does not yet confirm."""
-    if pack.awards[award_code].threshold_status != UNCONFIRMED:
-        return ""
-    if f"{award_code}.council_threshold" in pack.overridden:
-        return " (đã cấu hình)"
-    return " (chưa xác nhận)"
-
-
 @task(name="tally-council", cache_policy=NO_CACHE)
 def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str, Any]:
     """Count the votes by the rule pack's thresholds and write each result with its figures."""
@@ -236,8 +228,8 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
         campaign = load_campaign(session, campaign_code)
         assert campaign.id is not None
         set_stage(session, campaign, CampaignStage.COUNCIL, now, actor)
-        outcome, candidates = _tally(session, campaign)
         pack = campaign_pack(campaign)
+        outcome, candidates = _tally(session, campaign, pack)
         # The tally relied on these values; an unconfirmed one is said with its override key.
         unconfirmed = pack.unconfirmed_notes(
             {r.award_code for r in outcome.results}, topics=["council", "threshold"]
@@ -299,7 +291,7 @@ def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str,
                     "Hồ sơ": candidates[r.nomination_id].full_name,
                     "Danh hiệu/Hình thức": r.award_code,
                     "Phiếu đồng ý": f"{r.votes_in_favour}/{r.members_total}",
-                    "Ngưỡng": f"{r.threshold:.0%}{_threshold_status(pack, r.award_code)}",
+                    "Ngưỡng": f"{r.threshold:.0%}{pack.threshold_mark(r.award_code)}",
                     "Kết quả": "Đạt" if r.selected else "Không đạt",
                     "Ghi chú": r.note,
                 }

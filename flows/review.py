@@ -137,7 +137,6 @@ def check_and_decide(
         created += duplicates
         session.add_all(created)
         counts["possible_duplicates"] = len(duplicates)
-        counts["warnings"] = _publish_findings(session, campaign.code, created)
         by_id = {
             n.id: n
             for n in session.exec(
@@ -183,6 +182,8 @@ def check_and_decide(
                 )
             ).one()
         counts["returned"] = sum(len(v) for v in returned_by_unit.values())
+        # After the officer's decisions, so the table shows where each dossier stands now.
+        counts["warnings"] = _publish_findings(session, campaign.code, created)
         _notify_returns(session, campaign_code, returned_by_unit, now, reviewer)
         set_stage(session, campaign, CampaignStage.REVIEW, now, reviewer)
         return counts
@@ -248,7 +249,10 @@ def _cross_unit_duplicate_findings(
         ).all()
     ]
     found = cross_unit_duplicates(proposals, fresh_ids)
-    units = dict(session.exec(select(Unit.id, Unit.code)).all()) if found else {}
+    other_units = {o.unit_id for others in found.values() for o in others}
+    units = dict(
+        session.exec(select(Unit.id, Unit.code).where(col(Unit.id).in_(other_units))).all()
+    )
     return [
         ReviewFinding(
             nomination_id=nomination_id,

@@ -19,7 +19,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.ladder import ProgressState, UnitProgress, standings
 from models.settings import get_settings
 from models.unit import Unit
-from notifications.outbox import failed_messages, partially_refused
+from notifications.outbox import failed_messages, partially_refused, partly_refused
 
 REMINDER_KINDS = ("reminder", "overdue", "escalation_unit_head", "escalation_department")
 ESCALATION_KINDS = ("escalation_unit_head", "escalation_department")
@@ -138,11 +138,7 @@ def progress_statements(campaign_id: int) -> list[tuple[str, Any]]:
 def partially_refused_count(campaign_id: int) -> Any:
     """Sent messages some recipient refused. Kept out of ``progress_statements``: it reads the
     rows themselves (``last_error`` is in no index), one campaign's through its index."""
-    return select(func.count()).where(
-        OutboxMessage.campaign_id == campaign_id,
-        OutboxMessage.status == OutboxStatus.SENT,
-        col(OutboxMessage.last_error).is_not(None),
-    )
+    return select(func.count()).where(*partly_refused(campaign_id))
 
 
 def mail_problems(session: Session, campaign_code: str) -> MailProblems:

@@ -457,17 +457,22 @@ def failed_messages(session: Session, campaign_id: int | None) -> list[OutboxMes
     return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
 
 
-def partially_refused(session: Session, campaign_id: int | None) -> list[OutboxMessage]:
-    """Messages sent to some recipients and refused by the server for others (oldest first):
-    ``_apply`` marks them sent with ``last_error`` naming the refused addresses, and each
-    refusal is in ``recipient_results``."""
-    statement = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENT)
-        .where(col(OutboxMessage.last_error).is_not(None))
-    )
+def partly_refused(campaign_id: int | None) -> list[Any]:
+    """The WHERE of a message sent to some recipients and refused for others: ``_apply`` marks
+    it sent with ``last_error`` naming the refused addresses (each refusal is in
+    ``recipient_results``). For listing them and for counting them."""
+    criteria: list[Any] = [
+        OutboxMessage.status == OutboxStatus.SENT,
+        col(OutboxMessage.last_error).is_not(None),
+    ]
     if campaign_id is not None:
-        statement = statement.where(OutboxMessage.campaign_id == campaign_id)
+        criteria.append(OutboxMessage.campaign_id == campaign_id)
+    return criteria
+
+
+def partially_refused(session: Session, campaign_id: int | None) -> list[OutboxMessage]:
+    """Messages some recipient refused (oldest first), see ``partly_refused``."""
+    statement = select(OutboxMessage).where(*partly_refused(campaign_id))
     return list(session.exec(statement.order_by(col(OutboxMessage.id))).all())
 
 

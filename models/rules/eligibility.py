@@ -151,6 +151,15 @@ class RulePack:
                 return award
         return None
 
+    def threshold_mark(self, award_code: str) -> str:
+        """What a table of votes says beside an award's council threshold: nothing when the
+        law confirms it, else whether the operator configured it or it is still unconfirmed."""
+        if self.awards[award_code].threshold_status != UNCONFIRMED:
+            return ""
+        if f"{award_code}.council_threshold" in self.overridden:
+            return " (đã cấu hình)"
+        return " (chưa xác nhận)"
+
     def unconfirmed_notes(
         self,
         award_codes: Collection[str] | None = None,
