@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.documents.nomination_list import AwardChoice
+from documents.nomination_list import AwardChoice
 from models.campaign import Campaign
 from models.rules.eligibility import RulePack, load_rule_pack
 from models.settings import get_settings

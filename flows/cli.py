@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from documents.nomination_list import SubmissionRejected
 from flows.common import OperatorError, calendar_for, load_campaign
-from flows.documents.nomination_list import SubmissionRejected
 from flows.i18n import t
 from models import audit
 from models.clock import resolve, to_vn

@@ -24,12 +24,12 @@ from typing import Any
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from documents.nomination_list import ListHeader, write_filled_list
 from flows.approve import ApprovalForm, approve_with
 from flows.awards import award_choices
 from flows.common import calendar_for, ladder_config, load_campaign
 from flows.council import BallotInput, council_tally
 from flows.dispatch import dispatch_call
-from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
 from flows.plan import plan_campaign

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from documents import nomination_list
 from flows.awards import award_choices
 from flows.common import (
     calendar_for,
@@ -17,7 +18,6 @@ from flows.common import (
     load_campaign,
     set_stage,
 )
-from flows.documents import nomination_list
 from flows.mail import UnitEmail, enqueue_unit_emails, template_file_name
 from flows.monitor import publish_campaign_artifacts
 from models import audit

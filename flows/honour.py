@@ -11,6 +11,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
+from documents.decision import DecisionDoc, Honouree, write_decision_docx
+from documents.honourees import write_honourees_xlsx
 from flows.awards import campaign_pack
 from flows.common import (
     OperatorError,
@@ -21,8 +23,6 @@ from flows.common import (
     move_nominations,
     set_stage,
 )
-from flows.documents.decision import DecisionDoc, Honouree, write_decision_docx
-from flows.documents.honourees import write_honourees_xlsx
 from flows.mail import enqueue_per_unit
 from flows.monitor import publish_campaign_artifacts
 from models.campaign import Campaign, CampaignStage

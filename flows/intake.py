@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
 from flows.awards import award_choices
 from flows.collector import collector_paused
 from flows.common import (
@@ -35,7 +36,6 @@ from flows.common import (
     load_campaign,
     move_nominations,
 )
-from flows.documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from flows.documents.nomination_list import RowError, SubmissionRejected
+from documents.nomination_list import RowError, SubmissionRejected
 from models.unit import Unit, UnitCreate
 
 UNIT_COLUMNS = (

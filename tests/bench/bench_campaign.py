@@ -110,13 +110,13 @@ def main() -> None:
 def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) -> dict:
     from sqlmodel import col, func, select
 
+    from documents.nomination_list import ListHeader, write_filled_list
     from flows.approve import ApprovalForm, approve_with
     from flows.awards import award_choices
     from flows.common import calendar_for, ladder_config, load_campaign
     from flows.council import BallotInput, council_tally, record_ballots, register_council
     from flows.demo import fix_returned_claims, simulated_ballots
     from flows.dispatch import dispatch_call
-    from flows.documents.nomination_list import ListHeader, write_filled_list
     from flows.honour import honour_campaign
     from flows.intake import intake_submissions
     from flows.plan import plan_campaign

@@ -105,9 +105,9 @@ def ceiling_read(path: Path) -> float:
 def main() -> None:
     from sqlmodel import func, select
 
+    from documents.nomination_list import ListHeader, read_nomination_list, write_filled_list
     from flows.awards import award_choices
     from flows.common import load_campaign
-    from flows.documents.nomination_list import ListHeader, read_nomination_list, write_filled_list
     from flows.intake import intake_file
     from models.audit import AuditEvent
     from models.campaign import CampaignStage

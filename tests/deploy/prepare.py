@@ -21,11 +21,11 @@ from pathlib import Path
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
+from documents.nomination_list import ListHeader, write_filled_list
 from flows.awards import award_choices
 from flows.common import calendar_for, load_campaign
 from flows.council import BallotInput, council_tally
 from flows.dispatch import dispatch_call
-from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.intake import intake_submissions
 from flows.plan import plan_campaign
 from flows.review import review_nominations

@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from flows.documents.nomination_list import (
+from documents.nomination_list import (
     AwardChoice,
     ParsedList,
     SubmissionRejected,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.documents.nomination_list import AwardChoice, ListHeader, write_filled_list
+from documents.nomination_list import AwardChoice, ListHeader, write_filled_list
 from models import clock
 from models.nomination import InitiativeLevel, NominationCreate
 

@@ -11,7 +11,7 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from flows.documents.decision import DecisionDoc, Honouree, write_decision_docx
+from documents.decision import DecisionDoc, Honouree, write_decision_docx
 
 MINISTRY = "Bộ Thông tin và Truyền thông"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from flows.documents.decision import Honouree
-from flows.documents.honourees import (
+from documents.decision import Honouree
+from documents.honourees import (
     HEADER_ROW,
     LIST_HEADERS,
     LIST_SHEET,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from flows.documents.nomination_list import (
+from documents.nomination_list import (
     SHEET_COLLECTIVES,
     SHEET_INDIVIDUALS,
     SHEET_LISTS,

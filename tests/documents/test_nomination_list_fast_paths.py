@@ -13,8 +13,8 @@ import unicodedata
 
 import pytest
 
-from flows.documents import nomination_list
-from flows.documents.text import clean_text, match_key
+from documents import nomination_list
+from documents.text import clean_text, match_key
 from models.nomination import Attachment
 
 _clean_line = nomination_list._clean_line

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from flows.documents.text import clean_text, format_vnd, match_key, vn_long_date, vnd_in_words
+from documents.text import clean_text, format_vnd, match_key, vn_long_date, vnd_in_words
 
 
 def test_clean_text_composes_and_tidies() -> None:

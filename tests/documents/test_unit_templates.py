@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows.documents.nomination_list import (
+from documents.nomination_list import (
     AwardChoice,
     ListHeader,
     SubmissionRejected,

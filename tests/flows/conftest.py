@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from documents.nomination_list import ListHeader, write_filled_list
 from flows.awards import award_choices
 from flows.common import load_campaign
-from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.units import parse_units_csv, upsert_units
 from models.campaign import Campaign
 from models.clock import VN_TZ

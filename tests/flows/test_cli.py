@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import func, select
 
+from documents.nomination_list import ListHeader, write_filled_list
 from flows.awards import award_choices
 from flows.common import load_campaign
 from flows.dispatch import dispatch_call
-from flows.documents.nomination_list import ListHeader, write_filled_list
 from flows.intake import intake_submissions
 from models.audit import AuditEvent
 from models.db import get_engine, session_scope

@@ -199,8 +199,8 @@ def check_nudge(
 
 def filled_list(folder: Path, unit: UnitSpec) -> str:
     """A valid list for ``unit``, filled in as a careful focal contact would fill it."""
+    from documents.nomination_list import ListHeader, write_filled_list
     from flows.awards import award_choices
-    from flows.documents.nomination_list import ListHeader, write_filled_list
     from models.nomination import InitiativeLevel
 
     campaign = load()

@@ -37,8 +37,8 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
+from documents.text import CLEANED_AWAY, DASHES, clean_text, match_key, vn_date
 from flows.collector import collector_paused
-from flows.documents.text import CLEANED_AWAY, DASHES, clean_text, match_key, vn_date
 from models import clock
 from models.nomination import Attachment, InitiativeLevel, NominationCreate, NomineeKind
 

@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from flows.documents.decision import KIND_HEADINGS, Honouree, group_honourees
-from flows.documents.text import vn_date
+from documents.decision import KIND_HEADINGS, Honouree, group_honourees
+from documents.text import vn_date
 
 LIST_SHEET = "Danh sách khen thưởng"
 SUMMARY_SHEET = "Tổng hợp"

@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from flows.documents.text import format_vnd, vn_long_date, vnd_in_words
+from documents.text import format_vnd, vn_long_date, vnd_in_words
 
 FONT = "Times New Roman"
 PLACE = "Hà Nội"
