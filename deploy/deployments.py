@@ -90,6 +90,28 @@ SPECS: tuple[Spec, ...] = (
         "Tôn vinh: quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời. "
         "(Honour: decision, honourees list, invitations.)",
     ),
+    Spec(
+        "flows.admin.import_units_flow",
+        "import-units",
+        "Nhập danh sách đơn vị: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "
+        "(Import the unit register from CSV content; all or nothing.)",
+    ),
+    Spec(
+        "flows.admin.extend_deadline_flow",
+        "extend-unit-deadline",
+        "Gia hạn nộp cho một đơn vị (ngày làm việc, không trước hôm nay; cần lý do). "
+        "(Extend one unit's deadline.)",
+    ),
+    Spec(
+        "flows.admin.pause_reminders_flow",
+        "pause-unit-reminders",
+        "Tạm dừng hoặc tiếp tục nhắc việc cho một đơn vị. (Pause or resume one unit's reminders.)",
+    ),
+    Spec(
+        "flows.admin.override_calendar_flow",
+        "override-calendar-day",
+        "Ghi ngày nghỉ hoặc ngày làm bù mới công bố. (Record a late holiday announcement.)",
+    ),
 )
 
 

@@ -38,8 +38,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
 from documents.text import CLEANED_AWAY, DASHES, clean_text, match_key, vn_date
-from flows.collector import collector_paused
-from models import clock
 from models.nomination import Attachment, InitiativeLevel, NominationCreate, NomineeKind
 
 SHEET_INDIVIDUALS = "Cá nhân"
@@ -122,6 +120,7 @@ class RowError:
     column: str
     reason_vi: str
     reason_en: str
+    code: str = "invalid"
 
     def __str__(self) -> str:
         where = []
@@ -808,10 +807,16 @@ def _not_readable(reason_vi: str, reason_en: str) -> SubmissionRejected:
     return SubmissionRejected([RowError("", 0, "", reason_vi, reason_en)])
 
 
+def read_upload_file(path: Path, max_bytes: int) -> bytes:
+    """A list from disk, never read past ``max_bytes``."""
+    return _read_bytes(path)
+
+
 def read_nomination_list(
-    path: Path,
+    data: bytes,
     awards: Sequence[AwardChoice],
     *,
+    today: date,
     expected_unit_code: str | None = None,
     expected_campaign_code: str | None = None,
 ) -> ParsedList:
@@ -823,10 +828,7 @@ def read_nomination_list(
     to another unit or campaign is refused.
     """
     index = _AwardIndex(awards)  # a configuration error surfaces as ValueError, before the file
-    today = clock.today()  # one day for the whole list, however long it takes to read
-    data = _read_bytes(path)
-    with collector_paused():
-        return _parse(data, index, today, expected_unit_code, expected_campaign_code)
+    return _parse(data, index, today, expected_unit_code, expected_campaign_code)
 
 
 def _parse(

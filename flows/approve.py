@@ -28,28 +28,14 @@ from prefect.flow_runs import resume_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
-from sqlmodel import Session, col, select
 
-from flows.awards import campaign_pack
-from flows.common import (
-    OperatorError,
-    Transition,
-    artifact_key,
-    deliver_outbox,
-    load_campaign,
-    move_nominations,
-    set_stage,
-)
-from flows.council import council_round
-from flows.mail import enqueue_per_unit
+from flows.common import StageRun, artifact_key, deliver_outbox
 from flows.monitor import publish_campaign_artifacts
-from models import audit
-from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
-from models.council import Approval, ApprovalDecision, CouncilResult
+from models.council import ApprovalDecision
 from models.db import session_scope
-from models.nomination import Nomination, NominationStatus
 from models.settings import get_settings
+from services.approval import ApprovalRequest, ApprovalResult, approval_list, record_approval
 
 APPROVAL_PAUSE_KEY = "approval"
 IN_PROCESS_POLL_SECONDS = 2
@@ -69,158 +55,42 @@ class ApprovalForm(RunInput):
     comment: str = Field(default="", description="Ý kiến (comment)")
 
 
-def _passed(session: Session, campaign: Campaign) -> list[tuple[Nomination, CouncilResult]]:
-    statement = (
-        select(Nomination, CouncilResult)
-        .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
-        .where(
-            Nomination.campaign_id == campaign.id,
-            Nomination.status == NominationStatus.PASSED,
-        )
-        .order_by(col(Nomination.id))
-    )
-    return [(n, r) for n, r in session.exec(statement).all()]
-
-
-def _council_decided(session: Session, campaign: Campaign) -> list[Nomination]:
-    """The dossiers the council's tally passed or did not pass."""
-    decided = (NominationStatus.PASSED, NominationStatus.NOT_PASSED)
-    statement = (
-        select(Nomination)
-        .where(Nomination.campaign_id == campaign.id, col(Nomination.status).in_(decided))
-        .order_by(col(Nomination.id))
-    )
-    return list(session.exec(statement).all())
-
-
 @task(name="prepare-approval", cache_policy=NO_CACHE)
 def prepare_approval(campaign_code: str) -> tuple[str, list[int]]:
-    """The list leadership approves, as a markdown summary and the ids it may exclude."""
+    """The list leadership approves, as a markdown summary (the form's description and an
+    artifact) and the ids it may exclude."""
     with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        if campaign.stage is not CampaignStage.APPROVAL:
-            raise OperatorError(
-                f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa thể trình phê "
-                f"duyệt. (Campaign is not awaiting approval.)"
-            )
-        pack = campaign_pack(campaign)
-        rows = _passed(session, campaign)
-        lines = [
-            f"## Danh sách trình phê duyệt — {campaign.name}",
-            "",
-            "| Số hồ sơ | Họ tên / Tập thể | Danh hiệu / Hình thức | Phiếu |",
-            "|---|---|---|---|",
-        ]
-        for nomination, result in rows:
-            award = pack.awards[nomination.proposed_title or nomination.proposed_form or ""]
-            lines.append(
-                f"| {nomination.id} | {nomination.full_name} | {award.name_vi} | "
-                f"{result.votes_in_favour}/{result.members_total} |"
-            )
-        markdown = "\n".join(lines)
-        create_markdown_artifact(key=artifact_key(campaign.code, "approval"), markdown=markdown)
-        return markdown, [n.id for n, _ in rows if n.id is not None]
+        listed = approval_list(session, campaign_code)
+    lines = [
+        f"## Danh sách trình phê duyệt — {listed.campaign_name}",
+        "",
+        "| Số hồ sơ | Họ tên / Tập thể | Danh hiệu / Hình thức | Phiếu |",
+        "|---|---|---|---|",
+        *(
+            f"| {d.nomination_id} | {d.full_name} | {d.award_name} | "
+            f"{d.votes_in_favour}/{d.members_total} |"
+            for d in listed.dossiers
+        ),
+    ]
+    markdown = "\n".join(lines)
+    create_markdown_artifact(key=artifact_key(campaign_code, "approval"), markdown=markdown)
+    return markdown, [d.nomination_id for d in listed.dossiers]
 
 
 @task(name="record-approval", cache_policy=NO_CACHE)
-def record_approval(
+def record_approval_task(
     campaign_code: str, form: ApprovalForm, now: datetime, run_id: str | None
-) -> dict[str, Any]:
+) -> ApprovalResult:
     """Write the decision, who made it and from which run; move every nomination accordingly."""
+    request = ApprovalRequest.model_validate(
+        form.model_dump(include=set(ApprovalRequest.model_fields))
+    )
     with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        assert campaign.id is not None
-        rows = _passed(session, campaign)
-        unknown = set(form.exclude_nomination_ids) - {n.id for n, _ in rows}
-        if unknown:
-            raise OperatorError(
-                f"Số hồ sơ không có trong danh sách trình: {sorted(unknown)}. "
-                f"(Excluded ids not on the list.)"
-            )
-        approval = Approval(
-            campaign_id=campaign.id,
-            decision=form.decision,
-            approver=form.approver.strip(),
-            comment=form.comment,
-            excluded_nomination_ids=form.exclude_nomination_ids,
-            decided_at=now,
-            flow_run_id=run_id,
-        )
-        session.add(approval)
-        session.flush()
-        assert approval.id is not None
-        audit.record(
-            session,
-            at=now,
-            actor=approval.approver,
-            entity="approval",
-            entity_id=approval.id,
-            campaign_id=campaign.id,
-            action=f"decision:{form.decision}",
-            reason=form.comment,
-            details={"flow_run_id": run_id, "excluded": form.exclude_nomination_ids},
-        )
-        approved = 0
-        if form.decision is ApprovalDecision.RETURN:
-            # The council reconsiders the whole list: every dossier it decided is eligible
-            # again, so the secretary can record new votes and the next tally counts them.
-            move_nominations(
-                session,
-                [
-                    Transition(nomination, NominationStatus.ELIGIBLE, reason=form.comment)
-                    for nomination in _council_decided(session, campaign)
-                ],
-                now=now,
-                actor=approval.approver,
-                action="approval_returned",
-                campaign_id=campaign.id,
-            )
-        if form.decision is ApprovalDecision.APPROVE:
-            excluded = set(form.exclude_nomination_ids)
-            transitions = [
-                Transition(
-                    nomination,
-                    NominationStatus.EXCLUDED
-                    if nomination.id in excluded
-                    else NominationStatus.APPROVED,
-                    reason=form.comment,
-                )
-                for nomination, _ in rows
-            ]
-            approved = sum(t.to is NominationStatus.APPROVED for t in transitions)
-            move_nominations(
-                session,
-                transitions,
-                now=now,
-                actor=approval.approver,
-                action="approval",
-                campaign_id=campaign.id,
-            )
-            round_ = council_round(session, campaign.id)
-            enqueue_per_unit(
-                session,
-                kind="approval_result",
-                campaign=campaign,
-                nominations=[n for n, _ in rows],
-                now=now,
-                tier_of=lambda _unit_id: round_,
-                describe=lambda mine: {
-                    "results": [
-                        {
-                            "full_name": n.full_name,
-                            "approved": n.status is NominationStatus.APPROVED,
-                        }
-                        for n in mine
-                    ]
-                },
-            )
-        stage = {
-            ApprovalDecision.APPROVE: CampaignStage.APPROVED,
-            ApprovalDecision.REJECT: CampaignStage.REJECTED,
-            ApprovalDecision.RETURN: CampaignStage.COUNCIL,
-        }[form.decision]
-        set_stage(session, campaign, stage, now, approval.approver)
-        return {"decision": str(form.decision), "approver": approval.approver, "approved": approved}
+        return record_approval(session, campaign_code, request, now, run_id)
+
+
+class ApprovalRun(ApprovalResult, StageRun):
+    pass
 
 
 @flow(name="approve-campaign", log_prints=True)
@@ -228,7 +98,7 @@ def approve_campaign(
     campaign_code: str,
     now: datetime | None = None,
     timeout_seconds: int | None = None,
-) -> dict[str, Any]:
+) -> ApprovalRun:
     """Put the council's list before leadership and wait for the decision on the flow run page."""
     summary, _ids = prepare_approval(campaign_code)
     form_type = ApprovalForm.with_initial_data(
@@ -254,10 +124,10 @@ def approve_campaign(
     # Time is read after the pause: the decision happens when leadership answers.
     moment = resolve(now)
     run_id = str(flow_run.id) if flow_run.id else None
-    result = record_approval(campaign_code, form, moment, run_id)
+    result = record_approval_task(campaign_code, form, moment, run_id)
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
-    return {"campaign": campaign_code, **result, **delivery}
+    return ApprovalRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
 
 
 def paused_approval_run(campaign_code: str) -> UUID | None:
@@ -272,10 +142,12 @@ def paused_approval_run(campaign_code: str) -> UUID | None:
     return next((r.id for r in runs if r.parameters.get("campaign_code") == campaign_code), None)
 
 
-def approve_with(campaign_code: str, form: ApprovalForm, now: datetime | None = None) -> Any:
+def approve_with(
+    campaign_code: str, form: ApprovalForm, now: datetime | None = None
+) -> ApprovalRun:
     """Run the approval flow and answer its form from code (CLI and demo): the same pause, the
     same validation and audit as a person resuming it in the Prefect UI."""
-    outcome: dict[str, Any] = {}
+    outcome: dict[str, Any] = {}  # the run's result or its exception, from the worker thread
 
     def run() -> None:
         try:

@@ -1,327 +1,59 @@
-"""Stage 6 - council: members, ballots (absentees vote in writing), and the statutory tally."""
+"""Stage 6 - council: members, ballots and the statutory tally in one transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel
-from sqlalchemy import Table, insert, inspect, tuple_
-from sqlmodel import Session, col, delete, func, select
 
-from flows.awards import campaign_pack
-from flows.common import (
-    OperatorError,
-    Transition,
-    artifact_key,
-    deliver_outbox,
-    load_campaign,
-    move_nominations,
-    set_stage,
-)
-from flows.mail import enqueue_per_unit
+from flows.common import StageRun, artifact_key, deliver_outbox
 from flows.monitor import publish_campaign_artifacts
-from models import audit
-from models.campaign import Campaign, CampaignStage
 from models.clock import resolve
-from models.council import (
-    Approval,
-    ApprovalDecision,
-    Ballot,
-    CouncilMember,
-    CouncilMemberCreate,
-    CouncilResult,
-    CouncilRole,
-)
+from models.council import CouncilMemberCreate
 from models.db import session_scope
-from models.nomination import Nomination, NominationStatus
-from models.rules.eligibility import RulePack
-from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
-
-_BALLOTS = cast(Table, inspect(Ballot).local_table)
-TIE_BREAK_WOMEN_SHARE = 0.7  # collectives with at least 70% women are preferred in a tie [C]
-
-
-class BallotInput(BaseModel):
-    """One member's vote on one nomination, as the council secretary records it."""
-
-    nomination_id: int
-    member_name: str
-    in_favour: bool
-    in_writing: bool = False
-
-
-def council_round(session: Session, campaign_id: int) -> int:
-    """How many times leadership returned the list to the council (0 for the first tally).
-
-    The results of each round are new news for the units: the round is the tier of the council
-    and approval result emails, so the outbox key of a second round's email differs from the
-    first's and is sent, not skipped as already queued.
-    """
-    statement = (
-        select(func.count())
-        .select_from(Approval)
-        .where(Approval.campaign_id == campaign_id, Approval.decision == ApprovalDecision.RETURN)
-    )
-    return int(session.exec(statement).one())
-
-
-def _members(session: Session, campaign_id: int) -> dict[str, CouncilMember]:
-    return {
-        m.name: m
-        for m in session.exec(
-            select(CouncilMember).where(CouncilMember.campaign_id == campaign_id)
-        ).all()
-    }
-
-
-@task(name="register-council", cache_policy=NO_CACHE)
-def register_council(
-    campaign_code: str, members: list[CouncilMemberCreate], now: datetime, actor: str
-) -> int:
-    """Record the council's membership (idempotent by name); exactly one chair."""
-    if members and sum(1 for m in members if m.role is CouncilRole.CHAIR) != 1:
-        raise OperatorError("Hội đồng phải có đúng một Chủ tịch. (Exactly one chair required.)")
-    with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        assert campaign.id is not None
-        known = _members(session, campaign.id)
-        added = 0
-        for member in members:
-            if member.name in known:
-                continue
-            row = CouncilMember.model_validate(member, update={"campaign_id": campaign.id})
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                entity="council_member",
-                entity_id=row.id,
-                campaign_id=campaign.id,
-                action="appointed",
-                to_state=member.role,
-            )
-            added += 1
-        return added
-
-
-@task(name="record-ballots", cache_policy=NO_CACHE)
-def record_ballots(
-    campaign_code: str, ballots: list[BallotInput], now: datetime, actor: str
-) -> int:
-    """Store votes; a member's later vote on the same dossier replaces the earlier one."""
-    with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        assert campaign.id is not None
-        members = _members(session, campaign.id)
-        eligible = set(
-            session.exec(
-                select(Nomination.id).where(
-                    Nomination.campaign_id == campaign.id,
-                    Nomination.status == NominationStatus.ELIGIBLE,
-                )
-            ).all()
-        )
-        problems = []
-        for index, ballot in enumerate(ballots, start=1):
-            if ballot.member_name not in members:
-                problems.append(
-                    f"Phiếu {index}: '{ballot.member_name}' không phải thành viên Hội đồng "
-                    f"(not a council member)"
-                )
-            if ballot.nomination_id not in eligible:
-                problems.append(
-                    f"Phiếu {index}: hồ sơ số {ballot.nomination_id} không ở trạng thái đủ điều "
-                    f"kiện (nomination not eligible for the council)"
-                )
-        if problems:
-            raise OperatorError("\n".join(problems))
-        # The last vote of a member on a dossier wins, within this batch and over earlier ones.
-        # Set-based: one DELETE per 500 (dossier, member) pairs and one multi-row INSERT, not a
-        # statement per vote (a national council casts ~750,000; see BENCHMARKS.md).
-        latest: dict[tuple[int, int], BallotInput] = {}
-        for ballot in ballots:
-            member_id = members[ballot.member_name].id
-            assert member_id is not None
-            latest[(ballot.nomination_id, member_id)] = ballot
-        pairs = list(latest)
-        connection = session.connection()
-        for first in range(0, len(pairs), 500):
-            connection.execute(
-                delete(_BALLOTS).where(
-                    tuple_(_BALLOTS.c.nomination_id, _BALLOTS.c.member_id).in_(
-                        pairs[first : first + 500]
-                    )
-                )
-            )
-        rows = [
-            {
-                "campaign_id": campaign.id,
-                "nomination_id": nomination_id,
-                "member_id": member_id,
-                "in_favour": ballot.in_favour,
-                "in_writing": ballot.in_writing,
-                "recorded_at": now,
-            }
-            for (nomination_id, member_id), ballot in latest.items()
-        ]
-        for first in range(0, len(rows), 5000):
-            connection.execute(insert(_BALLOTS), rows[first : first + 5000])
-        return len(ballots)
-
-
-def _tally(
-    session: Session, campaign: Campaign, pack: RulePack
-) -> tuple[TallyOutcome, dict[int, Nomination]]:
-    assert campaign.id is not None
-    members = list(_members(session, campaign.id).values())
-    candidates = {
-        n.id: n
-        for n in session.exec(
-            select(Nomination).where(
-                Nomination.campaign_id == campaign.id,
-                Nomination.status == NominationStatus.ELIGIBLE,
-            )
-        ).all()
-        if n.id is not None
-    }
-    # Plain columns: ~750,000 ballots at national scale, too many to build as ORM objects.
-    votes = [
-        Vote(nomination_id, member_id, in_favour, in_writing)
-        for nomination_id, member_id, in_favour, in_writing in session.exec(
-            select(
-                Ballot.nomination_id, Ballot.member_id, Ballot.in_favour, Ballot.in_writing
-            ).where(Ballot.campaign_id == campaign.id)
-        ).all()
-        if nomination_id in candidates
-    ]
-    outcome = tally_council(
-        [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
-        votes,
-        [
-            Candidate(
-                nomination_id=n_id,
-                award_code=award,
-                threshold=pack.awards[award].council_threshold,
-                tie_break_preferred=n.gender == "Nữ"
-                or (n.women_share or 0) >= TIE_BREAK_WOMEN_SHARE,
-            )
-            for n_id, n in candidates.items()
-            for award in [n.proposed_title or n.proposed_form or ""]
-        ],
-        campaign.quotas,
-        quorum=pack.quorum,
-    )
-    return outcome, candidates
+from services.council import BallotInput, CouncilSummary, hold_council
 
 
 @task(name="tally-council", cache_policy=NO_CACHE)
-def tally_and_record(campaign_code: str, now: datetime, actor: str) -> dict[str, Any]:
-    """Count the votes by the rule pack's thresholds and write each result with its figures."""
+def tally_council_task(
+    campaign_code: str,
+    members: list[CouncilMemberCreate],
+    ballots: list[BallotInput],
+    now: datetime,
+    actor: str,
+) -> CouncilSummary:
+    """Record the members and ballots and count the votes by the rule pack's thresholds, all or
+    nothing; publish the council's table with the unconfirmed values it relied on."""
     with session_scope() as session:
-        campaign = load_campaign(session, campaign_code)
-        assert campaign.id is not None
-        set_stage(session, campaign, CampaignStage.COUNCIL, now, actor)
-        pack = campaign_pack(campaign)
-        outcome, candidates = _tally(session, campaign, pack)
-        # The tally relied on these values; an unconfirmed one is said with its override key.
-        unconfirmed = pack.unconfirmed_notes(
-            {r.award_code for r in outcome.results}, topics=["council", "threshold"]
-        )
-        summary: dict[str, Any] = {
-            "quorum_met": outcome.quorum_met,
-            "members_total": outcome.members_total,
-            "members_voting": outcome.members_voting,
-            "passed": 0,
-            "not_passed": 0,
-            "unresolved_ties": outcome.unresolved_ties,
-            "unconfirmed": unconfirmed,
-        }
-        if not outcome.quorum_met:
-            return summary
-        session.exec(delete(CouncilResult).where(col(CouncilResult.campaign_id) == campaign.id))
-        transitions: list[Transition] = []
-        for result in outcome.results:
-            session.add(
-                CouncilResult(
-                    campaign_id=campaign.id,
-                    nomination_id=result.nomination_id,
-                    votes_in_favour=result.votes_in_favour,
-                    members_total=result.members_total,
-                    threshold=result.threshold,
-                    above_threshold=result.above_threshold,
-                    selected=result.selected,
-                    rank=result.rank,
-                    note=result.note,
-                )
-            )
-            if result.nomination_id in outcome.unresolved_ties:
-                continue  # stays eligible until the chair decides
-            summary["passed" if result.selected else "not_passed"] += 1
-            transitions.append(
-                Transition(
-                    candidates[result.nomination_id],
-                    NominationStatus.PASSED if result.selected else NominationStatus.NOT_PASSED,
-                    reason=result.note,
-                    details={
-                        "votes_in_favour": result.votes_in_favour,
-                        "members_total": result.members_total,
-                        "threshold": result.threshold,
-                    },
-                )
-            )
-        move_nominations(
-            session,
-            transitions,
-            now=now,
-            actor=actor,
-            action="council_tally",
-            campaign_id=campaign.id,
-        )
+        summary = hold_council(session, campaign_code, members, ballots, now, actor)
+    if summary.rows:
         create_table_artifact(
-            key=artifact_key(campaign.code, "council"),
+            key=artifact_key(campaign_code, "council"),
             table=[
                 {
-                    "Hồ sơ": candidates[r.nomination_id].full_name,
+                    "Hồ sơ": r.full_name,
                     "Danh hiệu/Hình thức": r.award_code,
                     "Phiếu đồng ý": f"{r.votes_in_favour}/{r.members_total}",
-                    "Ngưỡng": f"{r.threshold:.0%}{pack.threshold_mark(r.award_code)}",
+                    "Ngưỡng": f"{r.threshold:.0%}{r.threshold_mark}",
                     "Kết quả": "Đạt" if r.selected else "Không đạt",
                     "Ghi chú": r.note,
                 }
-                for r in outcome.results
+                for r in summary.rows
             ],
             description="\n".join(
                 [
                     "Kết quả bỏ phiếu của Hội đồng Thi đua - Khen thưởng",
-                    *(f"- {note}" for note in unconfirmed),
+                    *(f"- {note}" for note in summary.unconfirmed),
                 ]
             ),
         )
-        if not outcome.unresolved_ties:
-            round_ = council_round(session, campaign.id)
-            enqueue_per_unit(
-                session,
-                kind="council_result",
-                campaign=campaign,
-                nominations=candidates.values(),
-                now=now,
-                tier_of=lambda _unit_id: round_,
-                describe=lambda mine: {
-                    "results": [
-                        {"full_name": n.full_name, "passed": n.status is NominationStatus.PASSED}
-                        for n in mine
-                    ]
-                },
-            )
-            set_stage(session, campaign, CampaignStage.APPROVAL, now, actor)
-        return summary
+    return summary
+
+
+class CouncilRun(CouncilSummary, StageRun):
+    pass
 
 
 @flow(name="council-tally", log_prints=True)
@@ -331,12 +63,10 @@ def council_tally(
     ballots: list[BallotInput] | None = None,
     now: datetime | None = None,
     actor: str = "operator",
-) -> dict[str, Any]:
+) -> CouncilRun:
     """Record the council and its ballots, tally by the statutory thresholds, notify the units."""
     moment = resolve(now)
-    register_council(campaign_code, members or [], moment, actor)
-    record_ballots(campaign_code, ballots or [], moment, actor)
-    summary = tally_and_record(campaign_code, moment, actor)
+    summary = tally_council_task(campaign_code, members or [], ballots or [], moment, actor)
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
-    return {"campaign": campaign_code, **summary, **delivery}
+    return CouncilRun(campaign=campaign_code, **summary.model_dump(), **delivery.model_dump())

@@ -1,10 +1,12 @@
-"""What an operator sees in the Prefect UI without reading logs: keyed, versioned artifacts."""
+"""What an operator sees in the Prefect UI without reading logs: keyed, versioned artifacts,
+refreshed at the end of every stage; and the two runs that exist only to refresh them or to
+send failed emails again."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import task
+from prefect import flow, task
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -13,19 +15,15 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
-from flows.common import artifact_key, load_campaign
-from flows.status import CampaignStatus, campaign_status
+from flows.collector import collector_paused
+from flows.common import DeliveryCounts, artifact_key, deliver_outbox
 from models.db import session_scope
 from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.calendar import format_vn_date
 from models.rules.ladder import ProgressState
-
-STANDING_VI = {
-    "submitted": "Đã nộp",
-    "on_track": "Trong hạn",
-    "due_soon": "Sắp đến hạn",
-    "overdue": "Quá hạn",
-}
+from services.campaigns import load_campaign
+from services.mail import requeue_emails
+from services.status import STANDING_VI, CampaignStatus, campaign_status
 
 
 def _summary_markdown(
@@ -55,7 +53,7 @@ def _summary_markdown(
 @task(name="publish-campaign-artifacts", cache_policy=NO_CACHE)
 def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignStatus:
     """Refresh the unit table, the progress bar and the summary under the campaign's keys."""
-    with session_scope() as session:
+    with session_scope() as session, collector_paused():
         status = campaign_status(session, campaign_code, now)
         campaign = load_campaign(session, campaign_code)
         milestones = [
@@ -106,3 +104,25 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
         description="Tóm tắt đợt thi đua",
     )
     return status
+
+
+@flow(name="refresh-campaign-artifacts")
+def refresh_campaign_artifacts(campaign_codes: list[str], now: datetime) -> None:
+    """Refresh the campaigns' artifacts after a delivery outside any stage (the scheduler's):
+    the summary lists the failed emails. A flow, since Prefect wants artifacts in a run."""
+    for code in campaign_codes:
+        publish_campaign_artifacts(code, now)
+
+
+@flow(name="requeue-failed-emails")
+def requeue_failed_emails(
+    campaign_code: str, message_ids: list[int], actor: str, now: datetime
+) -> DeliveryCounts:
+    """Put a campaign's failed emails back in the queue (audited; refused whole, changing
+    nothing, if an id is not a failed email of the campaign) and deliver them at once through
+    the stages' own delivery; then refresh the artifacts, whose summary listed them."""
+    with session_scope() as session:
+        requeue_emails(session, campaign_code, message_ids, now, actor)
+    delivery = deliver_outbox(now)
+    publish_campaign_artifacts(campaign_code, now)
+    return delivery

@@ -6,12 +6,26 @@ The migration installs triggers that refuse UPDATE and DELETE on this table.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import JSON, Index, Table, inspect
 from sqlmodel import Field, Session, SQLModel
 
 from models.db import AwareDateTime
+
+
+class AuditEntity(StrEnum):
+    """What an audit event is about (the ``entity`` column; ``entity_id`` says which one)."""
+
+    CAMPAIGN = "campaign"
+    CAMPAIGN_UNIT = "campaign_unit"
+    NOMINATION = "nomination"
+    APPROVAL = "approval"
+    COUNCIL_MEMBER = "council_member"
+    HOLIDAY_OVERRIDE = "holiday_override"
+    UNIT = "unit"
+    OUTBOX = "outbox"
 
 
 class AuditEvent(SQLModel, table=True):
@@ -21,7 +35,7 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=AwareDateTime)
     actor: str = Field(max_length=255)
     campaign_id: int | None = Field(default=None, index=True)
-    entity: str = Field(max_length=32)  # campaign, unit, nomination, outbox, approval ...
+    entity: str = Field(max_length=32)  # an AuditEntity
     entity_id: int
     action: str = Field(max_length=64)
     from_state: str | None = Field(default=None, max_length=32)
@@ -38,7 +52,7 @@ def values(
     *,
     at: datetime,
     actor: str,
-    entity: str,
+    entity: AuditEntity,
     entity_id: int,
     action: str,
     campaign_id: int | None = None,
@@ -67,7 +81,7 @@ def record(
     *,
     at: datetime,
     actor: str,
-    entity: str,
+    entity: AuditEntity,
     entity_id: int,
     action: str,
     campaign_id: int | None = None,

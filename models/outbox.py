@@ -17,6 +17,30 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # permanent: the operator must act
 
 
+class EmailKind(StrEnum):
+    """What an email is for: its template (``notifications/templates/<lang>/<kind>.*.j2``) and
+    the ``kind`` part of its outbox key."""
+
+    CALL = "call"
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    ESCALATION_UNIT_HEAD = "escalation_unit_head"
+    ESCALATION_DEPARTMENT = "escalation_department"
+    RETURNED = "returned"
+    COUNCIL_RESULT = "council_result"
+    APPROVAL_RESULT = "approval_result"
+    INVITATION = "invitation"
+
+
+# The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
+REMINDER_KINDS = (
+    EmailKind.REMINDER,
+    EmailKind.OVERDUE,
+    EmailKind.ESCALATION_UNIT_HEAD,
+    EmailKind.ESCALATION_DEPARTMENT,
+)
+
+
 class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
@@ -29,7 +53,7 @@ class OutboxMessage(SQLModel, table=True):
     idempotency_key: str = Field(max_length=255, unique=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    kind: str = Field(max_length=32)
+    kind: str = Field(max_length=32)  # an EmailKind
     tier: int = 0
     to_addrs: list[str] = Field(sa_type=JSON)  # formataddr strings
     cc_addrs: list[str] = Field(default_factory=list, sa_type=JSON)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     department_head_name: str = "Vụ trưởng Vụ Thi đua - Khen thưởng"
     department_head_email: str = "vutruong.tdkt@example.gov.vn"
     submission_base_url: str = "https://thidua.example.gov.vn/nop"
+    # Who signs the decision when the operator names nobody.
+    default_signer: str = "Phan Tâm"
 
     # Reminder ladder in working days relative to a unit's deadline (negative = before).
     reminder_offsets: list[int] = Field(default_factory=lambda: [-5, -2, 1])
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
     scheduler_deliver_every_minutes: int = 5
     scheduler_lock_check_seconds: int = 30
     scheduler_workers: int = 4
+
+    # The largest Excel list or CSV accepted (bytes), checked before anything is parsed.
+    list_max_bytes: int = 20 * 1024 * 1024
 
     approval_timeout_seconds: int = 7 * 24 * 3600
     outbox_batch_size: int = 200

@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models import audit
+from models.audit import AuditEntity
 from models.clock import to_vn
 from models.db import get_engine
 from models.outbox import OutboxMessage, OutboxStatus
@@ -320,7 +321,7 @@ def _apply(
             at=now,
             actor=ACTOR,
             campaign_id=row.campaign_id,
-            entity="outbox",
+            entity=AuditEntity.OUTBOX,
             entity_id=row.id,
             action=action,
             from_state=str(OutboxStatus.PENDING),
@@ -493,7 +494,7 @@ def requeue_failed(session: Session, message_ids: Iterable[int], now: datetime, 
             session,
             at=moment,
             actor=actor,
-            entity="outbox",
+            entity=AuditEntity.OUTBOX,
             entity_id=row.id,
             action="requeued",
             campaign_id=row.campaign_id,

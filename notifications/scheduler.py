@@ -64,7 +64,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -77,13 +77,11 @@ from apscheduler.schedulers.base import STATE_PAUSED, BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models import clock
-from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ, to_vn
 from models.db import get_engine, normalise_url, session_scope
-from models.rules.ladder import plan_ladder
 from models.scheduler import SCHEDULER_JOBS_TABLE
 from models.settings import Settings, get_settings
 
@@ -267,55 +265,16 @@ def job_id_for(campaign_code: str, at: datetime) -> str:
 def planned_reminder_times(
     session: Session, now: datetime, *, grace: timedelta | None = None
 ) -> dict[str, tuple[str, datetime]]:
-    """Every reminder run still to make: ``{job id: (campaign code, time)}``.
+    """Every reminder run still to make: ``{job id: (campaign code, time)}``, from the very
+    rule the ``send-reminders`` flow applies (``services.reminders.reminder_times``), so the
+    planner cannot disagree with the flow. Reads the database, writes nothing."""
+    from services.reminders import reminder_times  # services sit above notifications
 
-    For each campaign taking submissions (CALLING, REVIEW) and each distinct deadline among its
-    units that have not submitted and are not paused, the ladder's steps that are still owed to
-    at least one of those units (tier above the highest the unit already has in the outbox):
-    every future step, and the latest passed step while it is within ``grace`` (a run the
-    scheduler missed or did not finish). Several deadlines on one step time make one run. Reads
-    the database, writes nothing.
-    """
-    from flows.common import calendar_for, ladder_config
-    from flows.remind import REMINDING_STAGES
-    from flows.status import sent_reminder_tiers
-
-    moment = to_vn(now)
     window = get_settings().scheduler_misfire_grace if grace is None else grace
-    config = ladder_config(get_settings())
-    planned: dict[str, tuple[str, datetime]] = {}
-    campaigns = session.exec(
-        select(Campaign).where(col(Campaign.stage).in_(REMINDING_STAGES)).order_by(Campaign.code)
-    ).all()
-    for campaign in campaigns:
-        assert campaign.id is not None
-        parts = session.exec(
-            select(CampaignUnit).where(
-                CampaignUnit.campaign_id == campaign.id,
-                col(CampaignUnit.first_submitted_at).is_(None),
-                col(CampaignUnit.reminders_paused).is_(False),
-            )
-        ).all()
-        if not parts:
-            continue
-        sent = sent_reminder_tiers(session, campaign.id)
-        # Per deadline, the lowest "highest tier already queued" among its units: a step is
-        # still owed to someone exactly when its tier is above that.
-        floor: dict[date, int] = {}
-        for part in parts:
-            top = max(sent.get(part.unit_id, ()), default=0)
-            floor[part.deadline] = min(floor.get(part.deadline, top), top)
-        calendar = calendar_for(session, campaign)
-        for deadline, lowest in floor.items():
-            steps = plan_ladder(deadline, calendar, config)
-            passed = [s for s in steps if s.at <= moment]
-            owed = [s for s in steps if s.at > moment]
-            if passed and passed[-1].at >= moment - window:
-                owed.append(passed[-1])  # only the latest: due_reminders never sends older ones
-            for step in owed:
-                if step.tier > lowest:
-                    planned[job_id_for(campaign.code, step.at)] = (campaign.code, to_vn(step.at))
-    return planned
+    return {
+        job_id_for(code, at): (code, at)
+        for code, at in sorted(reminder_times(session, now, window))
+    }
 
 
 @dataclass(frozen=True)
@@ -397,7 +356,7 @@ def fire_reminders(campaign_code: str) -> dict[str, Any]:
     with _RUN_LOCK:
         moment = clock.now()
         log.info("Reminder run for %s at %s", campaign_code, moment.isoformat())
-        result: dict[str, Any] = send_reminders(campaign_code, now=moment)
+        result = send_reminders(campaign_code, now=moment).model_dump(mode="json")
     log.info("Reminder run for %s done: %s", campaign_code, result)
     return result
 
@@ -410,7 +369,8 @@ def deliver_outbox_job() -> None:
     failed emails; a flow refreshes it after every delivery, this job only after a run that
     failed something (every few minutes, a refresh for nothing would only add versions).
     """
-    from flows.common import deliver_and_report, refresh_campaign_artifacts
+    from flows.monitor import refresh_campaign_artifacts
+    from services.mail import deliver_and_report
 
     moment = clock.now()
     delivery = deliver_and_report(moment)

@@ -108,21 +108,21 @@ def main() -> None:
 
 
 def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) -> dict:
+    from services.campaigns import award_choices
+    from cli.demo import fix_returned_claims, simulated_ballots
+    from services.units import upsert_units
     from sqlmodel import col, func, select
 
     from documents.nomination_list import ListHeader, write_filled_list
     from flows.approve import ApprovalForm, approve_with
-    from flows.awards import award_choices
-    from flows.common import calendar_for, ladder_config, load_campaign
+    from services.campaigns import calendar_for, ladder_config, load_campaign
     from flows.council import BallotInput, council_tally, record_ballots, register_council
-    from flows.demo import fix_returned_claims, simulated_ballots
     from flows.dispatch import dispatch_call
     from flows.honour import honour_campaign
     from flows.intake import intake_submissions
     from flows.plan import plan_campaign
     from flows.remind import send_reminders
     from flows.review import review_nominations
-    from flows.units import upsert_units
     from models.campaign import Campaign
     from models.council import CouncilMemberCreate, CouncilRole
     from models.db import session_scope

@@ -103,11 +103,11 @@ def ceiling_read(path: Path) -> float:
 
 
 def main() -> None:
+    from services.campaigns import award_choices
     from sqlmodel import func, select
 
     from documents.nomination_list import ListHeader, read_nomination_list, write_filled_list
-    from flows.awards import award_choices
-    from flows.common import load_campaign
+    from services.campaigns import load_campaign
     from flows.intake import intake_file
     from models.audit import AuditEvent
     from models.campaign import CampaignStage

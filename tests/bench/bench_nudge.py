@@ -34,7 +34,7 @@ BEHIND_SHARE = 0.4
 
 def _seed(units: int) -> tuple[Any, datetime]:
     """The campaign with 60% submitted; ``now`` two working days before the deadline."""
-    from flows.common import calendar_for
+    from services.campaigns import calendar_for
     from models.db import session_scope
 
     campaign = common.plan(units)
@@ -56,8 +56,8 @@ def _naive_flow() -> Any:
     from prefect.cache_policies import NO_CACHE
     from sqlmodel import col, select
 
-    from flows.common import calendar_for, ladder_config, load_campaign
-    from flows.mail import recipients, unit_context
+    from services.campaigns import calendar_for, ladder_config, load_campaign
+    from services.letters import recipients, unit_context
     from models.campaign import CampaignUnit
     from models.db import session_scope
     from models.outbox import OutboxMessage, OutboxStatus

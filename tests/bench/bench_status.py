@@ -34,8 +34,8 @@ def seed(units: int, nominations: int) -> tuple[Any, datetime]:
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from flows.common import calendar_for
-    from flows.mail import recipients, unit_context
+    from services.campaigns import calendar_for
+    from services.letters import recipients, unit_context
     from models.campaign import CampaignUnit
     from models.db import session_scope
     from models.nomination import Nomination, NominationStatus, Submission
@@ -183,7 +183,7 @@ def analyze() -> None:
 
 def _statements(campaign_id: int) -> list[tuple[str, Any]]:
     """The SQL statements campaign_status runs, to show their plans."""
-    from flows.status import progress_statements
+    from services.status import progress_statements
 
     return progress_statements(campaign_id)
 
@@ -209,7 +209,7 @@ def explain(campaign_id: int) -> list[dict[str, Any]]:
 
 
 def measure(runs: int, campaign_code: str, now: datetime) -> dict[str, Any]:
-    from flows.status import campaign_status
+    from services.status import campaign_status
     from models.db import session_scope
 
     times = []

@@ -451,7 +451,7 @@ def insert_units(count: int) -> None:
 def plan(units: int) -> Any:
     """Units, the campaign and every unit's part, through the product's own plan tasks (their
     plain functions: no Prefect run). Returns the Campaign."""
-    from flows.common import load_campaign
+    from services.campaigns import load_campaign
     from flows.plan import create_campaign, enrol_units
     from models.campaign import CampaignCreate
     from models.db import session_scope

@@ -18,18 +18,19 @@ import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
+from services.campaigns import award_choices
+from services.units import parse_units_csv, upsert_units
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from documents.nomination_list import ListHeader, write_filled_list
-from flows.awards import award_choices
-from flows.common import calendar_for, load_campaign
-from flows.council import BallotInput, council_tally
+from services.campaigns import calendar_for, load_campaign
+from flows.council import council_tally
+from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.intake import intake_submissions
 from flows.plan import plan_campaign
 from flows.review import review_nominations
-from flows.units import parse_units_csv, upsert_units
 from models.audit import AuditEvent
 from models.campaign import CampaignStage, CampaignUnit, ParticipationStatus
 from models.clock import VN_TZ
@@ -41,7 +42,7 @@ from models.settings import get_settings
 from models.unit import UnitCreate
 from tests.documents.builders import individual
 
-SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "units.csv"
 CONFERENCE = date(2019, 3, 29)
 
 PEOPLE = [
@@ -74,7 +75,7 @@ def write_lists(code: str, folder: Path, units: list[str]) -> list[str]:
 
 
 def sample_units(count: int) -> list[str]:
-    units = parse_units_csv(SAMPLE)[:count]
+    units = parse_units_csv(SAMPLE.read_bytes(), SAMPLE.name)[:count]
     with session_scope() as session:
         upsert_units(session, units)
     return [u.code for u in units]

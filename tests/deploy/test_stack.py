@@ -15,7 +15,7 @@ from deploy.deployments import POOL, SPECS
 from notifications.smtp_server import read_mailbox
 from tests.deploy.conftest import REFUSED, RunningStack, table_rows, wait_until
 
-SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "units.csv"
 CODE = "tdkt-2018"
 DISPATCH_AT = "2019-01-28T08:00:00+07:00"
 INTAKE_AT = "2019-02-20T15:00:00+07:00"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from flows.common import UNIT_CODES_PER_EVENT, UNIT_EVENTS_PER_RUN
+from services.events import UNIT_CODES_PER_EVENT, UNIT_EVENTS_PER_RUN
 from tests.deploy.conftest import RunningStack, table_rows, wait_until
 
 CODE = "tdkt-bulk"

@@ -7,17 +7,17 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+from services.campaigns import award_choices
+from services.units import parse_units_csv, upsert_units
 
 from documents.nomination_list import ListHeader, write_filled_list
-from flows.awards import award_choices
-from flows.common import load_campaign
-from flows.units import parse_units_csv, upsert_units
+from services.campaigns import load_campaign
 from models.campaign import Campaign
 from models.clock import VN_TZ
 from models.db import session_scope
 from models.nomination import NominationCreate
 
-SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "sample" / "units.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "units.csv"
 CODE = "tdkt-2018"
 CONFERENCE = date(2019, 3, 29)
 
@@ -41,7 +41,7 @@ def planned(database: str, mail_server: object, prefect_server: None, units_csv:
     from flows.plan import plan_campaign
 
     with session_scope() as session:
-        upsert_units(session, parse_units_csv(units_csv))
+        upsert_units(session, parse_units_csv(units_csv.read_bytes(), units_csv.name))
     result = plan_campaign(
         code=CODE,
         year=2018,

@@ -8,8 +8,10 @@ import pytest
 from sqlmodel import col, select
 
 from flows.approve import ApprovalForm, approve_with
-from flows.common import OperatorError, calendar_for
-from flows.council import BallotInput, council_tally
+from services.campaigns import calendar_for
+from services.errors import OperatorError
+from flows.council import council_tally
+from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
@@ -116,16 +118,16 @@ def test_returned_to_the_council_then_approved_with_an_exclusion(
         ),
         now=at(campaign.approval_due, 9),
     )
-    assert returned["decision"] == "return" and returned["approved"] == 0
+    assert returned.decision == "return" and returned.approved == 0
     assert campaign_row().stage is CampaignStage.COUNCIL
     assert {_status(i) for i in ids.values()} == {NominationStatus.ELIGIBLE}
     assert "Giai đoạn: **council**" in _latest_summary()  # the UI follows the decision
 
     # The council meets again: new votes replace the old ones; one dossier now falls short.
     again = _vote({NAMES[0]: 15, NAMES[1]: 14, NAMES[2]: 10}, ids, at(campaign.approval_due, 14))
-    assert (again["passed"], again["not_passed"]) == (2, 1)
+    assert (again.passed, again.not_passed) == (2, 1)
     # The 80% the tally used is not confirmed for the 2018 regime: the result says so.
-    assert any("CSTDCS.council_threshold" in note for note in again["unconfirmed"])
+    assert any("CSTDCS.council_threshold" in note for note in again.unconfirmed)
     assert _status(ids[NAMES[2]]) is NominationStatus.NOT_PASSED
     # The unit hears the second round's results too (a new outbox key, not a skipped repeat).
     assert _council_results_sent() == [0, 1]
@@ -144,7 +146,7 @@ def test_returned_to_the_council_then_approved_with_an_exclusion(
         ),
         now=at(campaign.approval_due, 16),
     )
-    assert approved["approved"] == 1
+    assert approved.approved == 1
     assert campaign_row().stage is CampaignStage.APPROVED
     assert _status(ids[NAMES[0]]) is NominationStatus.APPROVED
     assert _status(ids[NAMES[1]]) is NominationStatus.EXCLUDED
@@ -170,7 +172,7 @@ def test_returned_to_the_council_then_approved_with_an_exclusion(
     assert [e.action for e in decisions] == ["decision:return", "decision:approve"]
 
     honour = honour_campaign(CODE, now=at(campaign.conference_date, 8))
-    assert honour["invitations"] == 1  # the one unit with an honouree
+    assert honour.invitations == 1  # the one unit with an honouree
     assert "Giai đoạn: **honoured**" in _latest_summary()
 
 
@@ -184,7 +186,7 @@ def test_rejected_list_is_not_honoured(planned: dict, mail_server, tmp_path: Pat
         ),
         now=at(campaign.approval_due, 9),
     )
-    assert rejected["decision"] == "reject"
+    assert rejected.decision == "reject"
     assert campaign_row().stage is CampaignStage.REJECTED
     assert {_status(i) for i in ids.values()} == {NominationStatus.PASSED}
     assert "Giai đoạn: **rejected**" in _latest_summary()

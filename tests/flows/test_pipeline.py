@@ -9,8 +9,9 @@ import openpyxl
 from sqlmodel import col, select
 
 from flows.approve import ApprovalForm, approve_with
-from flows.common import calendar_for
-from flows.council import BallotInput, council_tally
+from services.campaigns import calendar_for
+from flows.council import council_tally
+from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
@@ -62,7 +63,7 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     assert all("Thứ" in m.get_body(("plain",)).get_content() for m in reminders)
 
     review = review_nominations(CODE, now=at(calendar.add_working_days(remind_day, 1), 10))
-    assert review["returned"] == 1
+    assert review.returned == 1
     with session_scope() as session:
         returned = session.exec(
             select(Nomination).where(Nomination.full_name == "Trần Văn Dũng")
@@ -104,23 +105,23 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
         for index, member in enumerate(members)
     ]
     tally = council_tally(CODE, members, ballots, now=at(campaign.council_on, 14))
-    assert tally["quorum_met"] and tally["passed"] == 2
+    assert tally.quorum_met and tally.passed == 2
 
     approval = approve_with(
         CODE,
         ApprovalForm(approver="Phan Tâm", comment="Đồng ý"),
         now=at(campaign.approval_due, 10),
     )
-    assert approval["approved"] == 2
+    assert approval.approved == 2
     honour = honour_campaign(CODE, now=at(campaign.approval_due, 15))
     assert campaign_row().stage is CampaignStage.HONOURED
 
     # The decision and its annex, opened as the department would open them.
-    document = docx.Document(honour["decision_docx"])
+    document = docx.Document(honour.decision_docx)
     text = "\n".join(p.text for p in document.paragraphs)
     assert "QUYẾT ĐỊNH" in text and "I. Cá nhân" in text
     assert "Nguyễn Thị Hương" in text and "Trần Văn Dũng" in text
-    sheet = openpyxl.load_workbook(honour["honourees_xlsx"]).active
+    sheet = openpyxl.load_workbook(honour.honourees_xlsx).active
     names = {cell.value for row in sheet.iter_rows() for cell in row}
     assert {"Nguyễn Thị Hương", "Trần Văn Dũng"} <= names
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from flows.common import calendar_for
+from services.campaigns import calendar_for
 from flows.dispatch import dispatch_call
 from flows.intake import intake_submissions
 from flows.review import review_nominations
@@ -54,9 +54,9 @@ def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
 
     review = review_nominations(CODE, now=at(campaign.review_due, 9))
 
-    assert review["possible_duplicates"] == 2  # each dossier points at the other
+    assert review.possible_duplicates == 2  # each dossier points at the other
     # The officer reads them in the command's output and in the review table artifact.
-    assert len(review["warnings"]) == 2 and any(f"của {second}" in w for w in review["warnings"])
+    assert len(review.warnings) == 2 and any(f"của {second}" in w for w in review.warnings)
     table = _latest_review_table()
     assert len(table) == 2
     assert {(row["Mức"], row["Trạng thái"]) for row in table} == {("Cảnh báo", "Đủ điều kiện")}

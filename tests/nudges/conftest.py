@@ -54,7 +54,7 @@ def call_campaign(
     """Factory: enrol ``units``, plan the Tết campaign and dispatch the call (real flows)."""
     from flows.dispatch import dispatch_call
     from flows.plan import plan_campaign
-    from flows.units import upsert_units
+    from services.units import upsert_units
 
     monkeypatch.setenv("TONVINH_MAX_REMINDERS_PER_UNIT", "6")
     monkeypatch.setenv("TONVINH_SMTP_TIMEOUT_SECONDS", "5")
@@ -73,7 +73,7 @@ def call_campaign(
         campaign = load()
         assert (campaign.submission_due, campaign.dispatch_on) == (DEADLINE, date(2027, 1, 13))
         result = dispatch_call(CODE, now=at(campaign.dispatch_on, 9))
-        assert result["sent"] == len(units)
+        assert result.sent == len(units)
         inbox = Inbox(Path(mail_server.mailbox_dir))
         calls = inbox.new()
         assert sorted(kind_of(m) for m in calls) == ["call"] * len(units)

@@ -47,11 +47,11 @@ def _nudges() -> list:
 
 def _report(result: dict) -> tuple[int, int, int, int, int]:
     return (
-        result["reminders"],
-        result["sent"],
-        result["failed"],
-        result["retry_later"],
-        result["pending_left"],
+        result.reminders,
+        result.sent,
+        result.failed,
+        result.retry_later,
+        result.pending_left,
     )
 
 
@@ -197,7 +197,7 @@ def test_one_refused_recipient_of_two_is_recorded(
     # First run on Mon 15/02 (the scheduler was off since the call): the step due is the
     # escalation to the unit head, focal contact in copy - To + Cc, two recipients.
     result = send_reminders(CODE, now=at(date(2027, 2, 15), 8))
-    assert (result["escalations"], result["sent"], result["failed"]) == (2, 2, 0)
+    assert (result.escalations, result.sent, result.failed) == (2, 2, 0)
     received = {unit_of(m, called.units).code: m for m in Inbox(server.mailbox_dir).all()}
     for unit in called.units:  # the headers say who it was for, refused or not
         assert addresses(received[unit.code], "To") == [unit.head_email]

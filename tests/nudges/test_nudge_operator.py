@@ -62,7 +62,7 @@ def test_a_5xx_and_a_refused_recipient_are_shown_and_the_failed_one_is_sent_agai
         }
     )
     result = send_reminders(CODE, now=at(ESCALATION_DAY, 8))
-    assert (result["escalations"], result["sent"], result["failed"]) == (2, 1, 1)
+    assert (result.escalations, result.sent, result.failed) == (2, 1, 1)
     rows = {r.unit_id: r for r in outbox_rows() if r.kind == "escalation_unit_head"}
     failed = next(r for r in rows.values() if PC.head_email in r.to_addrs[0])
     partial = next(r for r in rows.values() if VT.head_email in r.to_addrs[0])
@@ -155,7 +155,7 @@ def test_the_scheduler_s_delivery_reports_a_failure_as_a_flow_does(
     called.server.stop()  # down when the reminders are queued: both wait for a retry
     reminder_day = date(2027, 1, 27)
     result = send_reminders(CODE, now=at(reminder_day, 8))
-    assert (result["reminders"], result["retry_later"]) == (2, 2)
+    assert (result.reminders, result.retry_later) == (2, 2)
     assert "gửi lỗi: **0**" in _summary()
     published = Artifact.get(artifact_key(CODE, "summary"))
     assert published is not None

@@ -26,18 +26,14 @@ from sqlmodel import col, func, select
 
 from documents.nomination_list import ListHeader, write_filled_list
 from flows.approve import ApprovalForm, approve_with
-from flows.awards import award_choices
-from flows.common import calendar_for, ladder_config, load_campaign
-from flows.council import BallotInput, council_tally
+from flows.council import CouncilRun, council_tally
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
 from flows.plan import plan_campaign
 from flows.remind import send_reminders
 from flows.review import review_nominations
-from flows.status import ESCALATION_KINDS, REMINDER_KINDS
-from flows.units import parse_units_csv, upsert_units
-from models.audit import AuditEvent
+from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ
 from models.council import CouncilMemberCreate, CouncilRole
@@ -50,10 +46,13 @@ from models.nomination import (
     NominationStatus,
     NomineeKind,
 )
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import REMINDER_KINDS, OutboxMessage, OutboxStatus
 from models.rules.ladder import plan_ladder
 from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
+from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
+from services.council import BallotInput
+from services.units import parse_units_csv, upsert_units
 
 SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
 CAMPAIGN_CODE = "tdkt-2018"
@@ -181,7 +180,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) -> dict[str, Any]:
     rnd = random.Random(seed)
-    all_units = parse_units_csv(SAMPLE_UNITS)[:unit_count]
+    all_units = parse_units_csv(SAMPLE_UNITS.read_bytes(), SAMPLE_UNITS.name)[:unit_count]
     with session_scope() as session:
         upsert_units(session, all_units)
     plan_campaign(
@@ -277,7 +276,8 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
     honour_result: dict[str, Any] = {}
 
     def honour() -> None:
-        honour_result.update(honour_campaign(CAMPAIGN_CODE, now=_at(wd(plan.approval_due, 1), 9)))
+        honoured = honour_campaign(CAMPAIGN_CODE, now=_at(wd(plan.approval_due, 1), 9))
+        honour_result.update(honoured.model_dump(mode="json"))
 
     steps.append(("Tôn vinh", honour))
     with Progress(disable=not show_progress, transient=False) as progress:
@@ -317,7 +317,7 @@ def simulated_ballots(
     ]
 
 
-def _council(day: date, rnd: random.Random) -> object:
+def _council(day: date, rnd: random.Random) -> CouncilRun:
     """Fifteen members; two are away and vote in writing; most dossiers pass comfortably."""
     members = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
         CouncilMemberCreate(name=f"Thành viên {i:02d}") for i in range(2, 16)
@@ -361,18 +361,18 @@ def _summary(var_dir: Path, honour_result: dict[str, Any]) -> dict[str, Any]:
             ),
             "emails_sent": count(sent),
             "reminders_sent": count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[:2]))),
-            "escalations": count(sent.where(col(OutboxMessage.kind).in_(ESCALATION_KINDS))),
+            "escalations": count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[2:]))),
             "returned": count(
                 select(func.count(func.distinct(AuditEvent.entity_id))).where(
                     AuditEvent.campaign_id == campaign.id,
-                    AuditEvent.entity == "nomination",
+                    AuditEvent.entity == AuditEntity.NOMINATION,
                     AuditEvent.to_state == NominationStatus.RETURNED,
                 )
             ),
             "approved": count(
                 select(func.count()).where(
                     AuditEvent.campaign_id == campaign.id,
-                    AuditEvent.entity == "nomination",
+                    AuditEvent.entity == AuditEntity.NOMINATION,
                     AuditEvent.action == "approval",
                     AuditEvent.to_state == NominationStatus.APPROVED,
                 )

@@ -1,5 +1,5 @@
-"""Per-unit progress of a campaign, read in set-based queries (never one per unit), and the
-campaign's emails that need the operator."""
+"""Where a campaign stands: every unit's progress, read in set-based queries (never one query per
+unit), and one unit's own view — its submissions and each dossier with its state and reasons."""
 
 from __future__ import annotations
 
@@ -11,18 +11,31 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from flows.collector import collector_paused
-from flows.common import calendar_for, ladder_config, load_campaign
 from models.campaign import CampaignStage, CampaignUnit, ParticipationStatus
-from models.nomination import Nomination, NominationStatus
-from models.outbox import OutboxMessage, OutboxStatus
+from models.nomination import (
+    NOMINATION_STATUS_VI,
+    Nomination,
+    NominationStatus,
+    NomineeKind,
+    ReviewFinding,
+    Severity,
+    Submission,
+)
+from models.outbox import REMINDER_KINDS, OutboxMessage, OutboxStatus
 from models.rules.ladder import ProgressState, UnitProgress, standings
 from models.settings import get_settings
 from models.unit import Unit
-from notifications.outbox import failed_messages, partially_refused, partly_refused
+from notifications.outbox import partly_refused
+from services.campaigns import calendar_for, find_part, ladder_config, load_campaign
 
-REMINDER_KINDS = ("reminder", "overdue", "escalation_unit_head", "escalation_department")
-ESCALATION_KINDS = ("escalation_unit_head", "escalation_department")
+# What an operator reads for each standing of the reminder ladder.
+STANDING_VI = {
+    ProgressState.SUBMITTED: "Đã nộp",
+    ProgressState.ON_TRACK: "Trong hạn",
+    ProgressState.DUE_SOON: "Sắp đến hạn",
+    ProgressState.OVERDUE: "Quá hạn",
+}
+
 # Nominations a unit still stands behind (not withdrawn by a later list).
 LIVE = [s for s in NominationStatus if s is not NominationStatus.WITHDRAWN]
 
@@ -56,37 +69,6 @@ class CampaignStatus(BaseModel):
     # Sent, but the server refused some recipient (``tonvinh mail failed`` says whom and why).
     emails_partially_refused: int
     rows: list[UnitStatusRow]
-
-
-class ProblemEmail(BaseModel):
-    """An email of the campaign that needs the operator: which one, of what, to whom."""
-
-    id: int
-    kind: str
-    unit_code: str | None
-    to: list[str]
-    cc: list[str]
-
-
-class FailedEmail(ProblemEmail):
-    """An email that failed for good, as the operator needs it to fix and requeue it."""
-
-    error: str
-    attempts: int
-
-
-class RefusedEmail(ProblemEmail):
-    """An email sent to some recipients and refused for others: ``refused`` maps each refused
-    address to the server's answer."""
-
-    refused: dict[str, str]
-    sent_at: datetime | None
-
-
-class MailProblems(BaseModel):
-    campaign: str
-    failed: list[FailedEmail]
-    partially_refused: list[RefusedEmail]
 
 
 def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
@@ -141,50 +123,12 @@ def partially_refused_count(campaign_id: int) -> Any:
     return select(func.count()).where(*partly_refused(campaign_id))
 
 
-def mail_problems(session: Session, campaign_code: str) -> MailProblems:
-    """Every email of a campaign that failed for good, and every one partly refused."""
-    campaign = load_campaign(session, campaign_code)
-    failed = failed_messages(session, campaign.id)
-    refused = partially_refused(session, campaign.id)
-    unit_ids = {m.unit_id for m in [*failed, *refused] if m.unit_id is not None}
-    codes = dict(session.exec(select(Unit.id, Unit.code).where(col(Unit.id).in_(unit_ids))).all())
-
-    def problem(message: OutboxMessage) -> dict[str, Any]:
-        return {
-            "id": cast(int, message.id),
-            "kind": message.kind,
-            "unit_code": codes.get(message.unit_id),
-            "to": list(message.to_addrs),
-            "cc": list(message.cc_addrs or []),
-        }
-
-    return MailProblems(
-        campaign=campaign.code,
-        failed=[
-            FailedEmail(**problem(m), error=m.last_error or "", attempts=m.attempts) for m in failed
-        ],
-        partially_refused=[
-            RefusedEmail(
-                **problem(m),
-                refused={a: r for a, r in m.recipient_results.items() if r != "accepted"},
-                sent_at=m.sent_at,
-            )
-            for m in refused
-        ],
-    )
-
-
 def campaign_status(session: Session, campaign_code: str, now: datetime) -> CampaignStatus:
     """Every unit's standing and counts, in four queries and one pass.
 
     Rows are read as plain columns, not ORM objects (building 20,000 SQLModel instances cost
     more than the queries), and the reminder ladder is planned once per distinct deadline.
     """
-    with collector_paused():
-        return _campaign_status(session, campaign_code, now)
-
-
-def _campaign_status(session: Session, campaign_code: str, now: datetime) -> CampaignStatus:
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
     calendar = calendar_for(session, campaign)
@@ -255,4 +199,126 @@ def _campaign_status(session: Session, campaign_code: str, now: datetime) -> Cam
         emails_failed=emails.get(OutboxStatus.FAILED, 0),
         emails_partially_refused=session.exec(partially_refused_count(campaign.id)).one(),
         rows=rows,
+    )
+
+
+class FindingView(BaseModel):
+    """A check's or an officer's finding on a dossier, with its legal basis."""
+
+    severity: Severity
+    message: str
+    citation: str
+
+
+class DossierView(BaseModel):
+    """One dossier as its unit follows it: its state, and why it came back if it did."""
+
+    id: int
+    kind: NomineeKind
+    full_name: str
+    proposed_title: str | None
+    proposed_form: str | None
+    status: NominationStatus
+    status_vi: str
+    return_reason: str | None
+    row_number: int
+    findings: list[FindingView]
+
+
+class SubmissionView(BaseModel):
+    """One list the unit sent: when, which file, its fingerprint, how many rows."""
+
+    id: int
+    received_at: datetime
+    file_name: str
+    sha256: str
+    rows: int
+    submitted_by: str
+
+
+class UnitStatus(BaseModel):
+    """One unit's part in a campaign, as the unit (and the officer) sees it."""
+
+    campaign: str
+    campaign_name: str
+    stage: CampaignStage
+    unit_code: str
+    unit_name: str
+    status: ParticipationStatus
+    deadline: date
+    working_days_left: int
+    resubmission_due: date | None
+    reminders_paused: bool
+    submissions: list[SubmissionView]
+    dossiers: list[DossierView]
+
+
+def unit_status(session: Session, campaign_code: str, unit_code: str, now: datetime) -> UnitStatus:
+    """One unit's submissions (newest first) and every dossier it still stands behind, each
+    with its state, its return reason and the findings (with citations) behind it."""
+    campaign = load_campaign(session, campaign_code)
+    part, unit = find_part(session, campaign, unit_code)
+    dossiers = session.exec(
+        select(Nomination)
+        .where(
+            Nomination.campaign_id == campaign.id,
+            Nomination.unit_id == unit.id,
+            Nomination.status != NominationStatus.WITHDRAWN,
+        )
+        .order_by(col(Nomination.kind), col(Nomination.row_number))
+    ).all()
+    findings: dict[int, list[FindingView]] = defaultdict(list)
+    for finding in session.exec(
+        select(ReviewFinding)
+        .where(col(ReviewFinding.nomination_id).in_([d.id for d in dossiers]))
+        .order_by(col(ReviewFinding.id))
+    ).all():
+        findings[finding.nomination_id].append(
+            FindingView(
+                severity=finding.severity, message=finding.message, citation=finding.citation
+            )
+        )
+    submissions = session.exec(
+        select(Submission)
+        .where(Submission.campaign_id == campaign.id, Submission.unit_id == unit.id)
+        .order_by(col(Submission.id).desc())
+    ).all()
+    calendar = calendar_for(session, campaign)
+    return UnitStatus(
+        campaign=campaign.code,
+        campaign_name=campaign.name,
+        stage=campaign.stage,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        status=part.status,
+        deadline=part.deadline,
+        working_days_left=calendar.working_days_between(now.date(), part.deadline),
+        resubmission_due=part.resubmission_due,
+        reminders_paused=part.reminders_paused,
+        submissions=[
+            SubmissionView(
+                id=cast(int, s.id),
+                received_at=s.received_at,
+                file_name=s.file_name,
+                sha256=s.sha256,
+                rows=s.row_count,
+                submitted_by=s.submitted_by,
+            )
+            for s in submissions
+        ],
+        dossiers=[
+            DossierView(
+                id=cast(int, d.id),
+                kind=d.kind,
+                full_name=d.full_name,
+                proposed_title=d.proposed_title,
+                proposed_form=d.proposed_form,
+                status=d.status,
+                status_vi=NOMINATION_STATUS_VI[d.status],
+                return_reason=d.return_reason,
+                row_number=d.row_number,
+                findings=findings.get(cast(int, d.id), []),
+            )
+            for d in dossiers
+        ],
     )

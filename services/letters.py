@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from flows.common import calendar_for, campaign_parts
 from models.campaign import Campaign, CampaignUnit
 from models.nomination import Nomination
+from models.outbox import EmailKind
 from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date
 from models.rules.ladder import Audience
 from models.settings import Settings, get_settings
@@ -20,6 +20,7 @@ from models.unit import Unit
 from notifications.addresses import mailbox
 from notifications.outbox import OutboxItem, enqueue_many, key_for
 from notifications.render import render_email
+from services.campaigns import calendar_for, campaign_parts, template_file_name
 
 
 def recipients(audience: Audience, unit: Unit, settings: Settings) -> tuple[list[str], list[str]]:
@@ -32,10 +33,6 @@ def recipients(audience: Audience, unit: Unit, settings: Settings) -> tuple[list
         return [head], [focal]
     department_head = mailbox(settings.department_head_name, settings.department_head_email)
     return [department_head], [head, focal]
-
-
-def template_file_name(campaign: Campaign, unit: Unit) -> str:
-    return f"{campaign.code}_{unit.code}.xlsx"
 
 
 def unit_context(
@@ -72,7 +69,7 @@ def unit_context(
 class UnitEmail:
     """One email to one unit, for ``enqueue_unit_emails``."""
 
-    kind: str
+    kind: EmailKind
     tier: int
     audience: Audience
     unit: Unit
@@ -116,7 +113,7 @@ def enqueue_unit_emails(
 def enqueue_per_unit(
     session: Session,
     *,
-    kind: str,
+    kind: EmailKind,
     campaign: Campaign,
     nominations: Iterable[Nomination],
     now: datetime,

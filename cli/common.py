@@ -1,0 +1,196 @@
+"""What every command shares: the Typer apps, options, parsing of outside input, and printing
+(one JSON object with --json; otherwise text in the operator's language)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from cli.i18n import t
+from documents.nomination_list import SubmissionRejected
+from models.clock import resolve, to_vn
+from models.migrate import upgrade
+from models.settings import get_settings
+from services.errors import OperatorError
+
+app = typer.Typer(
+    help=t(
+        "tonvinh — điều hành đợt thi đua, khen thưởng: lập kế hoạch, gửi công văn, nhắc hạn, "
+        "tiếp nhận, thẩm định, Hội đồng, phê duyệt, tôn vinh.",
+        "tonvinh — run the emulation and commendation campaign: plan, call, remind, intake, "
+        "review, council, approval, honour.",
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+calendar_app = typer.Typer(help=t("Lịch ngày làm việc Việt Nam.", "Vietnamese working days."))
+units_app = typer.Typer(help=t("Danh sách đơn vị của Bộ.", "The ministry's units."))
+db_app = typer.Typer(help=t("Cơ sở dữ liệu.", "Database."))
+unit_app = typer.Typer(help=t("Hạn nộp và nhắc việc của một đơn vị.", "One unit's deadline."))
+mail_app = typer.Typer(
+    help=t(
+        "Email gửi lỗi: xem và gửi lại sau khi sửa địa chỉ hoặc máy chủ thư.",
+        "Emails that failed: list them, and send them again after fixing an address or server.",
+    )
+)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(units_app, name="units")
+app.add_typer(db_app, name="db")
+app.add_typer(unit_app, name="unit")
+app.add_typer(mail_app, name="mail")
+
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help=t("In kết quả dạng JSON.", "Print JSON."))]
+CampaignArg = Annotated[str, typer.Argument(help=t("Mã đợt thi đua.", "Campaign code."))]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help=t(
+            "Thời điểm coi là 'bây giờ' (YYYY-MM-DDTHH:MM, giờ Việt Nam).",
+            "Moment taken as 'now' (YYYY-MM-DDTHH:MM, Vietnam time).",
+        ),
+    ),
+]
+ActorOpt = Annotated[
+    str,
+    typer.Option(
+        "--actor",
+        help=t("Người thực hiện, ghi vào nhật ký kiểm tra.", "Who does it, for the audit log."),
+    ),
+]
+
+
+def parse_actor(value: str) -> str:
+    """The audit log's "who": never blank, since a blank actor says nothing afterwards."""
+    actor = value.strip()
+    if not actor:
+        raise typer.BadParameter(
+            t("Cần ghi tên người thực hiện.", "Say who does it."), param_hint="--actor"
+        )
+    return actor
+
+
+def parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            t(
+                f"'{value}' không phải ngày hợp lệ; dùng dạng YYYY-MM-DD (ví dụ 2027-02-03).",
+                f"'{value}' is not a valid date; use YYYY-MM-DD (e.g. 2027-02-03).",
+            ),
+            param_hint=field,
+        ) from None
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return resolve(None)
+    try:
+        return to_vn(datetime.fromisoformat(value))
+    except ValueError:
+        raise typer.BadParameter(
+            t(
+                f"'{value}' không phải thời điểm hợp lệ; dùng YYYY-MM-DDTHH:MM.",
+                f"'{value}' is not a valid moment; use YYYY-MM-DDTHH:MM.",
+            ),
+            param_hint="--now",
+        ) from None
+
+
+def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    """One JSON object on stdout with --json; otherwise a human rendering."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    elif isinstance(payload, list):
+        payload = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in payload]
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    elif render is not None:
+        render(payload)
+    else:
+        for key, value in payload.items():
+            _print_field(str(key), value)
+
+
+def _print_field(key: str, value: Any, depth: int = 0) -> None:
+    """``key: value``; a mapping as indented fields, a list as bullets (never a Python repr).
+
+    Values are printed as text, not rich markup: a subject such as "[tdkt-2027] …" stays whole.
+    """
+    pad = "  " * depth
+    label = f"{pad}[bold]{escape(key)}[/bold]:"
+    if isinstance(value, dict):
+        console.print(label if value else f"{label} —")
+        for inner_key, inner in value.items():
+            _print_field(str(inner_key), inner, depth + 1)
+    elif isinstance(value, list):
+        console.print(label if value else f"{label} —")
+        for item in value:
+            if isinstance(item, dict):
+                item = ", ".join(f"{k}: {v}" for k, v in item.items())
+            console.print(f"{pad}  • {escape(str(item))}")
+    else:
+        console.print(f"{label} {escape(str(value))}")
+
+
+def run_operator(action: Callable[[], T]) -> T:
+    """Run a command; an error the operator can fix is printed plainly, never as a traceback:
+    the reason in the operator's language with its code, and exit status 2."""
+    try:
+        upgrade()
+        return action()
+    except SubmissionRejected as rejected:
+        err_console.print(f"[red]{t('Tệp bị từ chối, không lưu gì:', 'File rejected:')}[/red]")
+        for error in rejected.errors:
+            err_console.print(f"  • {escape(str(error))}")
+        more = getattr(rejected, "total_errors", len(rejected.errors)) - len(rejected.errors)
+        if more > 0:
+            err_console.print(t(f"  … và {more} lỗi khác", f"  … and {more} more errors"))
+        raise typer.Exit(2) from None
+    except OperatorError as refused:
+        err_console.print(
+            f"[red]{escape(refused.text(get_settings().lang))}[/red] [dim]({refused.code})[/dim]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    except ValidationError as problem:
+        err_console.print(f"[red]{escape(str(problem))}[/red]")
+        raise typer.Exit(2) from None
+
+
+def read_input_file(path: Path, max_bytes: int) -> bytes:
+    """A file from the operator, read whole but never past ``max_bytes`` (a refusal names the
+    file and the cap), so a wrong path or a huge file is one clear line."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise OperatorError(
+            "file_unreadable",
+            f"Không đọc được tệp '{path}': {exc.strerror or exc}.",
+            f"Cannot read '{path}': {exc.strerror or exc}.",
+            file=str(path),
+        ) from None
+    if len(data) > max_bytes:
+        raise OperatorError(
+            "file_too_large",
+            f"Tệp '{path.name}' quá lớn (tối đa {max_bytes // (1024 * 1024)} MB).",
+            f"'{path.name}' is too large (at most {max_bytes // (1024 * 1024)} MB).",
+            file=path.name,
+            max_bytes=max_bytes,
+        )
+    return data

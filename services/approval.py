@@ -1,0 +1,204 @@
+"""Leadership's decision on the council's list: what is put before them, and recording what
+they decided (approve, with exclusions; reject; return to the council)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.audit import AuditEntity
+from models.campaign import Campaign, CampaignStage
+from models.council import Approval, ApprovalDecision, CouncilResult
+from models.nomination import Nomination, NominationStatus
+from models.outbox import EmailKind
+from services.campaigns import campaign_pack, load_campaign, set_stage
+from services.council import council_round
+from services.errors import OperatorError
+from services.letters import enqueue_per_unit
+from services.nominations import Transition, move_nominations
+
+
+class ApprovalRequest(BaseModel):
+    """Leadership's answer, whichever door it came through (the Prefect form, the CLI)."""
+
+    decision: ApprovalDecision = ApprovalDecision.APPROVE
+    approver: str = Field(min_length=2)
+    exclude_nomination_ids: list[int] = Field(default_factory=list)
+    comment: str = ""
+
+
+class ApprovalResult(BaseModel):
+    decision: ApprovalDecision
+    approver: str
+    approved: int
+
+
+class ListedDossier(BaseModel):
+    """One dossier on the list put before leadership."""
+
+    nomination_id: int
+    full_name: str
+    award_name: str
+    votes_in_favour: int
+    members_total: int
+
+
+class ApprovalList(BaseModel):
+    campaign_name: str
+    dossiers: list[ListedDossier]
+
+
+def _passed(session: Session, campaign: Campaign) -> list[tuple[Nomination, CouncilResult]]:
+    statement = (
+        select(Nomination, CouncilResult)
+        .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
+        .where(
+            Nomination.campaign_id == campaign.id,
+            Nomination.status == NominationStatus.PASSED,
+        )
+        .order_by(col(Nomination.id))
+    )
+    return [(n, r) for n, r in session.exec(statement).all()]
+
+
+def _council_decided(session: Session, campaign: Campaign) -> list[Nomination]:
+    """The dossiers the council's tally passed or did not pass."""
+    decided = (NominationStatus.PASSED, NominationStatus.NOT_PASSED)
+    statement = (
+        select(Nomination)
+        .where(Nomination.campaign_id == campaign.id, col(Nomination.status).in_(decided))
+        .order_by(col(Nomination.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def approval_list(session: Session, campaign_code: str) -> ApprovalList:
+    """The list leadership approves: every dossier the council passed, with its votes."""
+    campaign = load_campaign(session, campaign_code)
+    if campaign.stage is not CampaignStage.APPROVAL:
+        raise OperatorError(
+            "not_awaiting_approval",
+            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa thể trình phê duyệt.",
+            f"Campaign {campaign.code} is not awaiting approval (stage '{campaign.stage}').",
+            stage=str(campaign.stage),
+        )
+    pack = campaign_pack(campaign)
+    return ApprovalList(
+        campaign_name=campaign.name,
+        dossiers=[
+            ListedDossier(
+                nomination_id=nomination.id or 0,
+                full_name=nomination.full_name,
+                award_name=pack.awards[
+                    nomination.proposed_title or nomination.proposed_form or ""
+                ].name_vi,
+                votes_in_favour=result.votes_in_favour,
+                members_total=result.members_total,
+            )
+            for nomination, result in _passed(session, campaign)
+        ],
+    )
+
+
+def record_approval(
+    session: Session, campaign_code: str, form: ApprovalRequest, now: datetime, run_id: str | None
+) -> ApprovalResult:
+    """Write the decision, who made it and from which run; move every nomination accordingly."""
+    campaign = load_campaign(session, campaign_code)
+    assert campaign.id is not None
+    rows = _passed(session, campaign)
+    unknown = set(form.exclude_nomination_ids) - {n.id for n, _ in rows}
+    if unknown:
+        raise OperatorError(
+            "excluded_not_on_list",
+            f"Số hồ sơ không có trong danh sách trình: {sorted(unknown)}.",
+            f"Excluded ids not on the list: {sorted(unknown)}.",
+            ids=sorted(unknown),
+        )
+    approval = Approval(
+        campaign_id=campaign.id,
+        decision=form.decision,
+        approver=form.approver.strip(),
+        comment=form.comment,
+        excluded_nomination_ids=form.exclude_nomination_ids,
+        decided_at=now,
+        flow_run_id=run_id,
+    )
+    session.add(approval)
+    session.flush()
+    assert approval.id is not None
+    audit.record(
+        session,
+        at=now,
+        actor=approval.approver,
+        entity=AuditEntity.APPROVAL,
+        entity_id=approval.id,
+        campaign_id=campaign.id,
+        action=f"decision:{form.decision}",
+        reason=form.comment,
+        details={"flow_run_id": run_id, "excluded": form.exclude_nomination_ids},
+    )
+    approved = 0
+    if form.decision is ApprovalDecision.RETURN:
+        # The council reconsiders the whole list: every dossier it decided is eligible
+        # again, so the secretary can record new votes and the next tally counts them.
+        move_nominations(
+            session,
+            [
+                Transition(nomination, NominationStatus.ELIGIBLE, reason=form.comment)
+                for nomination in _council_decided(session, campaign)
+            ],
+            now=now,
+            actor=approval.approver,
+            action="approval_returned",
+            campaign_id=campaign.id,
+        )
+    if form.decision is ApprovalDecision.APPROVE:
+        excluded = set(form.exclude_nomination_ids)
+        transitions = [
+            Transition(
+                nomination,
+                NominationStatus.EXCLUDED
+                if nomination.id in excluded
+                else NominationStatus.APPROVED,
+                reason=form.comment,
+            )
+            for nomination, _ in rows
+        ]
+        approved = sum(t.to is NominationStatus.APPROVED for t in transitions)
+        move_nominations(
+            session,
+            transitions,
+            now=now,
+            actor=approval.approver,
+            action="approval",
+            campaign_id=campaign.id,
+        )
+        round_ = council_round(session, campaign.id)
+        enqueue_per_unit(
+            session,
+            kind=EmailKind.APPROVAL_RESULT,
+            campaign=campaign,
+            nominations=[n for n, _ in rows],
+            now=now,
+            tier_of=lambda _unit_id: round_,
+            describe=lambda mine: {
+                "results": [
+                    {
+                        "full_name": n.full_name,
+                        "approved": n.status is NominationStatus.APPROVED,
+                    }
+                    for n in mine
+                ]
+            },
+        )
+    stage = {
+        ApprovalDecision.APPROVE: CampaignStage.APPROVED,
+        ApprovalDecision.REJECT: CampaignStage.REJECTED,
+        ApprovalDecision.RETURN: CampaignStage.COUNCIL,
+    }[form.decision]
+    set_stage(session, campaign, stage, now, approval.approver)
+    return ApprovalResult(decision=form.decision, approver=approval.approver, approved=approved)
