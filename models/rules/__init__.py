@@ -15,6 +15,7 @@ clock (``now`` is always a parameter). The only I/O is reading the packaged lega
                     (re-exports the rule pack API).
 - ``identity``    — who a nominee is: the one normalised key (kind, name, birth date).
 - ``duplicates``  — the same person proposed by two units.
-- ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks.
+- ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks;
+                    one outcome per (nomination, award), gathered per nomination.
 - ``budget``      — base salary history, award amounts (rounded up to 10,000 VND) and the budget.
 """
