@@ -61,7 +61,9 @@ class Settings(BaseSettings):
 
     # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}
     # or {"quorum": "3/4"} (a share may be a fraction, as the rule pack itself writes it; the
-    # pack checks each value and says which key is wrong).
+    # pack checks each value and says which key is wrong). The key is the value's path in the
+    # pack: also "tie_break.collective_women_share", "returned_dossier.resubmission_working_days"
+    # and "frozen_nominee.verdict" ("ineligible" or "returned"), where the pack marks them "U".
     rule_overrides: dict[str, float | str] = Field(default_factory=dict)
 
     # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
