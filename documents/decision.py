@@ -64,9 +64,11 @@ class DecisionDoc:
     because Điều 2 states it in figures and in words and an auditor will add up the annex."""
 
     ministry_name: str
-    decision_number: str
+    decision_number: str  # "125/QĐ-BTTTT": see format_decision_number
     decision_date: date
-    signer_title: str  # may span lines: "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
+    # The signature block as configured (Settings.signer_title), one line per line:
+    # "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG" when a vice-minister signs for the minister.
+    signer_title: str
     signer_name: str
     campaign_name: str
     year: int
@@ -117,6 +119,21 @@ def group_honourees(honourees: Sequence[Honouree]) -> list[AwardGroup]:
     return groups
 
 
+def format_decision_number(sequence: int, suffix: str) -> str:
+    """The decision's number, "125/QĐ-BTTTT": the sequence (zero-padded to three digits, as the
+    numbers this system has issued are), a slash, and the configured suffix
+    (``Settings.decision_number_suffix``: the document type and the issuing ministry's symbol,
+    which changed when the ministries merged)."""
+    if sequence < 1:
+        raise ValueError(
+            f"Số quyết định phải từ 1 (nhận {sequence}). (Decision sequence must be >= 1.)"
+        )
+    symbol = suffix.strip().lstrip("/").strip()
+    if not symbol:
+        raise ValueError("Thiếu ký hiệu quyết định, ví dụ QĐ-BTTTT. (Empty decision suffix.)")
+    return f"{sequence:03d}/{symbol}"
+
+
 def annex_line(honouree: Honouree) -> str:
     """The line "Họ tên, chức vụ, đơn vị", not repeating a unit already in a collective's name."""
     parts = [honouree.full_name.strip()]
@@ -131,13 +148,17 @@ def annex_line(honouree: Honouree) -> str:
 def write_decision_docx(path: Path, doc: DecisionDoc) -> Path:
     """Write the draft decision and its annex to ``path``.
 
-    Refuses (ValueError) a decision without honourees or whose total disagrees with the sum of
-    the honourees' amounts: either would be a wrong legal document, better stopped here than
-    found after signature.
+    Refuses (ValueError) a decision without honourees, without a signer's title or name, or whose
+    total disagrees with the sum of the honourees' amounts: each would be a wrong legal document,
+    better stopped here than found after signature.
     """
     if not doc.honourees:
         raise ValueError(
             "Quyết định không có cá nhân, tập thể nào được khen thưởng. (No honourees.)"
+        )
+    if not doc.signer_title.strip() or not doc.signer_name.strip():
+        raise ValueError(
+            "Quyết định thiếu chức vụ hoặc họ tên người ký. (Signer title or name missing.)"
         )
     listed = sum(h.amount for h in doc.honourees)
     if listed != doc.total_amount:
@@ -358,7 +379,10 @@ def _write_signature(document: DocxDocument, doc: DecisionDoc) -> None:
     _paragraph(left, "Nơi nhận:", bold=True, italic=True, size=12, align=left_align)
     for line in ("- Như Điều 3;", "- Lưu: VT, TĐKT."):
         _paragraph(left, line, size=11, align=left_align)
-    _paragraph(right, doc.signer_title.upper(), bold=True)
+    # The block as configured, line by line (blank lines dropped), in capitals as the decree
+    # sets it: "KT. BỘ TRƯỞNG" / "THỨ TRƯỞNG".
+    block = "\n".join(line.strip() for line in doc.signer_title.splitlines() if line.strip())
+    _paragraph(right, block.upper(), bold=True)
     for _ in range(4):
         _paragraph(right, "")
     _paragraph(right, doc.signer_name, bold=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,7 +41,15 @@ class Settings(BaseSettings):
     department_head_name: str = "Vụ trưởng Vụ Thi đua - Khen thưởng"
     department_head_email: str = "vutruong.tdkt@example.gov.vn"
     submission_base_url: str = "https://thidua.example.gov.vn/nop"
-    # Who signs the decision when the operator names nobody.
+
+    # The commendation decision (configuration too: the signer and the ministry's symbol change
+    # with mergers and appointments). A decision is numbered "<n>/<suffix>", e.g. "125/QĐ-BTTTT";
+    # the Ministry of Science and Technology would set "QĐ-BKHCN".
+    decision_number_suffix: str = "QĐ-BTTTT"
+    # The signature block above the signer's name, one line per line of the block; in an
+    # environment variable a line break may be written as the two characters "\n".
+    signer_title: str = "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
+    # Who signs when the operator names nobody (``tonvinh honour --signer``).
     default_signer: str = "Phan Tâm"
 
     # Reminder ladder in working days relative to a unit's deadline (negative = before).
@@ -52,7 +61,9 @@ class Settings(BaseSettings):
 
     # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}
     # or {"quorum": "3/4"} (a share may be a fraction, as the rule pack itself writes it; the
-    # pack checks each value and says which key is wrong).
+    # pack checks each value and says which key is wrong). The key is the value's path in the
+    # pack: also "tie_break.collective_women_share", "returned_dossier.resubmission_working_days"
+    # and "frozen_nominee.verdict" ("ineligible" or "returned"), where the pack marks them "U".
     rule_overrides: dict[str, float | str] = Field(default_factory=dict)
 
     # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
@@ -76,6 +87,34 @@ class Settings(BaseSettings):
 
     # An approval recorded from the CLI or a form is tagged with this when no name is given.
     default_actor: str = "operator"
+
+    @field_validator("decision_number_suffix")
+    @classmethod
+    def _suffix(cls, value: str) -> str:
+        # "/QĐ-BKHCN" and " QĐ-BKHCN" both mean the suffix; NFC so that text typed on a Mac
+        # (decomposed) prints and searches like the ministry's own documents.
+        suffix = unicodedata.normalize("NFC", value).strip().lstrip("/").strip()
+        if not suffix:
+            raise ValueError("decision_number_suffix must not be empty (e.g. QĐ-BTTTT)")
+        return suffix
+
+    @field_validator("signer_title")
+    @classmethod
+    def _signer_title(cls, value: str) -> str:
+        # Environment files and systemd units cannot always hold a real line break.
+        text = unicodedata.normalize("NFC", value).replace("\\n", "\n")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise ValueError("signer_title must not be empty (e.g. KT. BỘ TRƯỞNG\\nTHỨ TRƯỞNG)")
+        return "\n".join(lines)
+
+    @field_validator("default_signer")
+    @classmethod
+    def _signer(cls, value: str) -> str:
+        name = " ".join(unicodedata.normalize("NFC", value).split())
+        if not name:
+            raise ValueError("default_signer must not be empty")
+        return name
 
     @property
     def scheduler_misfire_grace(self) -> timedelta:

@@ -8,8 +8,14 @@ clock (``now`` is always a parameter). The only I/O is reading the packaged lega
                     the operator's override table) and date formatting for letters.
 - ``deadlines``   — the campaign's milestones, counted backwards from the conference date.
 - ``ladder``      — the reminder ladder per unit, which step is due now, and who is behind.
-- ``eligibility`` — the legal rule packs (versioned data with citations and C/U status) and the
-                    eligibility check of one nominee.
-- ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks.
+- ``rulepack``    — the legal rule packs: versioned data with citations and C/U status per value
+                    (council quorum and thresholds, cash, criteria, the tie-break share, the
+                    frozen-nominee verdict, the resubmission window), their loading and overrides.
+- ``eligibility`` — the eligibility check of one nominee and what review does with the findings
+                    (re-exports the rule pack API).
+- ``identity``    — who a nominee is: the one normalised key (kind, name, birth date).
+- ``duplicates``  — the same person proposed by two units.
+- ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks;
+                    one outcome per (nomination, award), gathered per nomination.
 - ``budget``      — base salary history, award amounts (rounded up to 10,000 VND) and the budget.
 """

@@ -11,7 +11,13 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from documents.decision import DecisionDoc, Honouree, write_decision_docx
+from documents.decision import (
+    DecisionDoc,
+    Honouree,
+    format_decision_number,
+    write_decision_docx,
+)
+from models.settings import Settings
 
 MINISTRY = "Bộ Thông tin và Truyền thông"
 
@@ -146,3 +152,95 @@ def test_a_total_that_disagrees_with_the_annex_is_refused(tmp_path: Path) -> Non
 def test_a_decision_without_honourees_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="No honourees"):
         write_decision_docx(tmp_path / "qd.docx", decision([]))
+
+
+# ------------------------------------------------------- ministry strings come from settings
+
+
+def signature_block(path: Path) -> list[str]:
+    """The right-hand cell of the signature table: title lines, blank space, the name."""
+    document = docx.Document(str(path))
+    signature = document.tables[-1].rows[0].cells[1]
+    return [p.text for p in signature.paragraphs if p.text]
+
+
+def test_the_default_settings_give_todays_decision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DECISION_NUMBER_SUFFIX", "SIGNER_TITLE", "DEFAULT_SIGNER"):
+        monkeypatch.delenv(f"TONVINH_{name}", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.decision_number_suffix == "QĐ-BTTTT"
+    assert settings.signer_title == "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
+    assert settings.default_signer == "Phan Tâm"
+    number = format_decision_number(125, settings.decision_number_suffix)
+    path = write_decision_docx(
+        tmp_path / "qd.docx",
+        decision(
+            decision_number=number,
+            signer_title=settings.signer_title,
+            signer_name=settings.default_signer,
+        ),
+    )
+    _, cells = texts(path)
+    assert "Số: 125/QĐ-BTTTT" in cells
+    assert signature_block(path) == ["KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG", "Phan Tâm"]
+
+
+def test_a_merged_ministry_configures_its_own_number_and_signature(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As an operator would write them in an environment file: one line, "\n" for the break.
+    monkeypatch.setenv("TONVINH_DECISION_NUMBER_SUFFIX", "/QĐ-BKHCN")
+    monkeypatch.setenv("TONVINH_SIGNER_TITLE", "TL. Bộ trưởng\\nVụ trưởng Vụ Tổ chức cán bộ")
+    monkeypatch.setenv("TONVINH_DEFAULT_SIGNER", "  Nguyễn   Văn An ")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.decision_number_suffix == "QĐ-BKHCN"
+    assert settings.default_signer == "Nguyễn Văn An"
+    path = write_decision_docx(
+        tmp_path / "qd.docx",
+        decision(
+            ministry_name="Bộ Khoa học và Công nghệ",
+            decision_number=format_decision_number(7, settings.decision_number_suffix),
+            signer_title=settings.signer_title,
+            signer_name=settings.default_signer,
+        ),
+    )
+    body, cells = texts(path)
+    assert "Số: 007/QĐ-BKHCN" in cells
+    # The block is printed in capitals, one configured line per line.
+    assert signature_block(path) == [
+        "TL. BỘ TRƯỞNG\nVỤ TRƯỞNG VỤ TỔ CHỨC CÁN BỘ",
+        "Nguyễn Văn An",
+    ]
+    assert not any("KT. BỘ TRƯỞNG" in cell for cell in cells)
+    assert any("Quyết định số 007/QĐ-BKHCN" in line for line in body)
+
+
+def test_an_empty_ministry_string_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (
+        ("DECISION_NUMBER_SUFFIX", " / "),
+        ("SIGNER_TITLE", "\\n"),
+        ("DEFAULT_SIGNER", "  "),
+    ):
+        monkeypatch.setenv(f"TONVINH_{name}", value)
+        with pytest.raises(ValueError, match=name.lower()):
+            Settings(_env_file=None)  # type: ignore[call-arg]
+        monkeypatch.delenv(f"TONVINH_{name}")
+
+
+def test_a_decision_without_a_signer_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Signer title or name missing"):
+        write_decision_docx(tmp_path / "qd.docx", decision(signer_title="  \n "))
+    with pytest.raises(ValueError, match="Signer title or name missing"):
+        write_decision_docx(tmp_path / "qd.docx", decision(signer_name=""))
+
+
+def test_decision_numbers() -> None:
+    assert format_decision_number(125, "QĐ-BTTTT") == "125/QĐ-BTTTT"
+    assert format_decision_number(3, "/QĐ-BKHCN") == "003/QĐ-BKHCN"
+    assert format_decision_number(1250, "QĐ-BTTTT") == "1250/QĐ-BTTTT"
+    with pytest.raises(ValueError):
+        format_decision_number(0, "QĐ-BTTTT")
+    with pytest.raises(ValueError):
+        format_decision_number(1, " ")

@@ -1,5 +1,8 @@
 """The same person proposed by two units is pointed out; everything else is left alone."""
 
+import unicodedata
+from datetime import date
+
 from models.rules.duplicates import Proposal, cross_unit_duplicates
 
 HUONG = "individual|nguyễn thị hương|1985-05-12"
@@ -34,3 +37,26 @@ def test_only_the_nominations_being_checked_are_reported():
     found = cross_unit_duplicates(rows, checking=[3])
     assert list(found) == [3]
     assert [p.unit_id for p in found[3]] == [10, 20]
+
+
+def test_names_typed_differently_by_two_units_are_the_same_person():
+    born = date(1985, 5, 12)
+    rows = [
+        Proposal.of(1, 10, "individual", "Nguyễn Thị Hương", born),
+        Proposal.of(2, 20, "individual", unicodedata.normalize("NFD", "NGUYỄN  THỊ HƯƠNG"), born),
+        # a key stored by another path, spelt decomposed: still the same person
+        Proposal(
+            3,
+            30,
+            "individual|" + unicodedata.normalize("NFD", "nguyễn thị hương") + "|1985-05-12",
+            True,
+        ),
+    ]
+    assert rows[0].nominee_key == rows[1].nominee_key == HUONG
+    found = cross_unit_duplicates(rows, checking=[1])
+    assert [p.unit_id for p in found[1]] == [20, 30]
+
+
+def test_a_malformed_stored_key_is_left_alone_rather_than_stopping_review():
+    rows = [Proposal(1, 10, "garbage", True), Proposal(2, 20, HUONG, True)]
+    assert cross_unit_duplicates(rows, checking=[1, 2]) == {}
