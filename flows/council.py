@@ -34,7 +34,7 @@ def tally_council_task(
             table=[
                 {
                     "Hồ sơ": r.full_name,
-                    "Danh hiệu/Hình thức": r.award_code,
+                    "Danh hiệu/Hình thức": r.award_name,
                     "Phiếu đồng ý": f"{r.votes_in_favour}/{r.members_total}",
                     "Ngưỡng": f"{r.threshold:.0%}{r.threshold_mark}",
                     "Kết quả": "Đạt" if r.selected else "Không đạt",

@@ -47,11 +47,15 @@ class Ballot(SQLModel, table=True):
 
 
 class CouncilResult(SQLModel, table=True):
-    """The tally for one nomination, kept so the approval and the annex cite the figures."""
+    """The tally for one nomination and one award it proposes (a title, a form of commendation),
+    kept so the approval and the annex cite the figures."""
+
+    __table_args__ = (UniqueConstraint("nomination_id", "award_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    nomination_id: int = Field(foreign_key="nomination.id", unique=True)
+    nomination_id: int = Field(foreign_key="nomination.id")
+    award_code: str = Field(max_length=32)
     votes_in_favour: int
     members_total: int
     threshold: float

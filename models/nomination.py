@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from models.db import AwareDateTime
@@ -85,8 +85,20 @@ class NominationCreate(NominationBase):
 
 
 class Nomination(NominationBase, table=True):
-    # (campaign, unit, status): the per-unit counts read the index alone (migration 0004).
-    __table_args__ = (Index("ix_nomination_campaign_unit", "campaign_id", "unit_id", "status"),)
+    __table_args__ = (
+        # (campaign, unit, status): the per-unit counts read the index alone (migration 0004).
+        Index("ix_nomination_campaign_unit", "campaign_id", "unit_id", "status"),
+        # One live dossier per nominee and unit (migration 0006).
+        Index(
+            "ux_nomination_live_nominee",
+            "campaign_id",
+            "unit_id",
+            "nominee_key",
+            unique=True,
+            sqlite_where=text("status != 'WITHDRAWN'"),
+            postgresql_where=text("status != 'WITHDRAWN'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)

@@ -52,16 +52,24 @@ class ApprovalList(BaseModel):
 
 
 def _passed(session: Session, campaign: Campaign) -> list[tuple[Nomination, CouncilResult]]:
+    """Each dossier the council passed with each award it passed for (a dossier proposing a
+    title and a form may have passed for both)."""
     statement = (
         select(Nomination, CouncilResult)
         .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
         .where(
             Nomination.campaign_id == campaign.id,
             Nomination.status == NominationStatus.PASSED,
+            col(CouncilResult.selected).is_(True),
         )
-        .order_by(col(Nomination.id))
+        .order_by(col(Nomination.id), col(CouncilResult.id))
     )
     return [(n, r) for n, r in session.exec(statement).all()]
+
+
+def _passed_dossiers(session: Session, campaign: Campaign) -> list[Nomination]:
+    """The passed dossiers, once each, in order."""
+    return list({n.id: n for n, _ in _passed(session, campaign)}.values())
 
 
 def _council_decided(session: Session, campaign: Campaign) -> list[Nomination]:
@@ -92,9 +100,7 @@ def approval_list(session: Session, campaign_code: str) -> ApprovalList:
             ListedDossier(
                 nomination_id=nomination.id or 0,
                 full_name=nomination.full_name,
-                award_name=pack.awards[
-                    nomination.proposed_title or nomination.proposed_form or ""
-                ].name_vi,
+                award_name=pack.awards[result.award_code].name_vi,
                 votes_in_favour=result.votes_in_favour,
                 members_total=result.members_total,
             )
@@ -109,8 +115,8 @@ def record_approval(
     """Write the decision, who made it and from which run; move every nomination accordingly."""
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
-    rows = _passed(session, campaign)
-    unknown = set(form.exclude_nomination_ids) - {n.id for n, _ in rows}
+    passed = _passed_dossiers(session, campaign)
+    unknown = set(form.exclude_nomination_ids) - {n.id for n in passed}
     if unknown:
         raise OperatorError(
             "excluded_not_on_list",
@@ -166,7 +172,7 @@ def record_approval(
                 else NominationStatus.APPROVED,
                 reason=form.comment,
             )
-            for nomination, _ in rows
+            for nomination in passed
         ]
         approved = sum(t.to is NominationStatus.APPROVED for t in transitions)
         move_nominations(
@@ -182,7 +188,7 @@ def record_approval(
             session,
             kind=EmailKind.APPROVAL_RESULT,
             campaign=campaign,
-            nominations=[n for n, _ in rows],
+            nominations=passed,
             now=now,
             tier_of=lambda _unit_id: round_,
             describe=lambda mine: {

@@ -25,14 +25,19 @@ from models.council import (
 from models.nomination import Nomination, NominationStatus
 from models.outbox import EmailKind
 from models.rules.eligibility import RulePack
-from models.rules.tally import Candidate, CouncilSeat, TallyOutcome, Vote, tally_council
+from models.rules.tally import (
+    CouncilNominee,
+    CouncilSeat,
+    TallyOutcome,
+    Vote,
+    tally_nominations,
+)
 from services.campaigns import campaign_pack, load_campaign, set_stage
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
 
 _BALLOTS = cast(Table, inspect(Ballot).local_table)
-TIE_BREAK_WOMEN_SHARE = 0.7  # collectives with at least 70% women are preferred in a tie [C]
 
 
 class BallotInput(BaseModel):
@@ -207,22 +212,15 @@ def _tally(
         ).all()
         if nomination_id in candidates
     ]
-    outcome = tally_council(
+    outcome = tally_nominations(
         [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
         votes,
         [
-            Candidate(
-                nomination_id=n_id,
-                award_code=award,
-                threshold=pack.awards[award].council_threshold,
-                tie_break_preferred=n.gender == "Nữ"
-                or (n.women_share or 0) >= TIE_BREAK_WOMEN_SHARE,
-            )
+            CouncilNominee(n_id, n.proposed_title, n.proposed_form, n.gender, n.women_share)
             for n_id, n in candidates.items()
-            for award in [n.proposed_title or n.proposed_form or ""]
         ],
         campaign.quotas,
-        quorum=pack.quorum,
+        pack,
     )
     return outcome, candidates
 
@@ -233,6 +231,7 @@ class TallyRow(BaseModel):
     nomination_id: int
     full_name: str
     award_code: str
+    award_name: str
     votes_in_favour: int
     members_total: int
     threshold: float
@@ -275,36 +274,41 @@ def tally_and_record(
     if not outcome.quorum_met:
         return summary
     session.exec(delete(CouncilResult).where(col(CouncilResult.campaign_id) == campaign.id))
-    transitions: list[Transition] = []
-    for result in outcome.results:
-        session.add(
-            CouncilResult(
-                campaign_id=campaign.id,
-                nomination_id=result.nomination_id,
-                votes_in_favour=result.votes_in_favour,
-                members_total=result.members_total,
-                threshold=result.threshold,
-                above_threshold=result.above_threshold,
-                selected=result.selected,
-                rank=result.rank,
-                note=result.note,
-            )
+    session.add_all(
+        CouncilResult(
+            campaign_id=campaign.id,
+            nomination_id=result.nomination_id,
+            award_code=result.award_code,
+            votes_in_favour=result.votes_in_favour,
+            members_total=result.members_total,
+            threshold=result.threshold,
+            above_threshold=result.above_threshold,
+            selected=result.selected,
+            rank=result.rank,
+            note=result.note,
         )
-        if result.nomination_id in outcome.unresolved_ties:
+        for result in outcome.results
+    )
+    names = {code: award.name_vi for code, award in pack.awards.items()}
+    transitions: list[Transition] = []
+    for decided in outcome.by_nomination():
+        if not decided.decided:
             continue  # stays eligible until the chair decides
-        if result.selected:
+        if decided.passed:
             summary.passed += 1
         else:
             summary.not_passed += 1
         transitions.append(
             Transition(
-                candidates[result.nomination_id],
-                NominationStatus.PASSED if result.selected else NominationStatus.NOT_PASSED,
-                reason=result.note,
+                candidates[decided.nomination_id],
+                NominationStatus.PASSED if decided.passed else NominationStatus.NOT_PASSED,
+                reason=decided.note(names),
                 details={
-                    "votes_in_favour": result.votes_in_favour,
-                    "members_total": result.members_total,
-                    "threshold": result.threshold,
+                    "awarded": list(decided.awarded),
+                    "votes": {
+                        r.award_code: f"{r.votes_in_favour}/{r.members_total}"
+                        for r in decided.results
+                    },
                 },
             )
         )
@@ -316,6 +320,7 @@ def tally_and_record(
             nomination_id=r.nomination_id,
             full_name=candidates[r.nomination_id].full_name,
             award_code=r.award_code,
+            award_name=names.get(r.award_code, r.award_code),
             votes_in_favour=r.votes_in_favour,
             members_total=r.members_total,
             threshold=r.threshold,

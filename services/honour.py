@@ -8,9 +8,15 @@ from datetime import date, datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from documents.decision import DecisionDoc, Honouree, write_decision_docx
+from documents.decision import (
+    DecisionDoc,
+    Honouree,
+    format_decision_number,
+    write_decision_docx,
+)
 from documents.honourees import write_honourees_xlsx
 from models.campaign import Campaign, CampaignStage
+from models.council import CouncilResult
 from models.nomination import Nomination, NominationStatus, NomineeKind
 from models.outbox import EmailKind
 from models.rules.budget import award_amount, base_salary_on, compute_budget
@@ -37,7 +43,9 @@ class DecisionDocuments(BaseModel):
 
 
 def _decision_number(campaign: Campaign) -> str:
-    return campaign.decision_number or f"{campaign.id:03d}/QĐ-BTTTT"
+    return campaign.decision_number or format_decision_number(
+        campaign.id or 0, get_settings().decision_number_suffix
+    )
 
 
 def write_documents(
@@ -57,17 +65,20 @@ def write_documents(
     decision_date = campaign.decision_date or now.date()
     base_salary = base_salary_on(decision_date)
     approved = session.exec(
-        select(Nomination, Unit)
+        select(Nomination, Unit, CouncilResult.award_code)
         .join(Unit, col(Unit.id) == Nomination.unit_id)
+        .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
         .where(
             Nomination.campaign_id == campaign.id,
             col(Nomination.status).in_([NominationStatus.APPROVED, NominationStatus.HONOURED]),
+            col(CouncilResult.selected).is_(True),
         )
-        .order_by(Unit.code, col(Nomination.row_number))
+        # Each award the council passed a dossier for is one line of the annex (title first).
+        .order_by(Unit.code, col(Nomination.row_number), col(CouncilResult.id))
     ).all()
     honourees = []
-    for nomination, unit in approved:
-        award = pack.awards[nomination.proposed_title or nomination.proposed_form or ""]
+    for nomination, unit, award_code in approved:
+        award = pack.awards[award_code]
         amount = award_amount(award.cash_multiple_for(nomination.kind), base_salary)
         honourees.append(
             Honouree(
@@ -94,7 +105,7 @@ def write_documents(
             ministry_name=settings.ministry_name,
             decision_number=campaign.decision_number,
             decision_date=decision_date,
-            signer_title="KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG",
+            signer_title=settings.signer_title,
             signer_name=signer_name,
             campaign_name=campaign.name,
             year=campaign.year,

@@ -24,7 +24,7 @@ from models.nomination import (
 from models.outbox import EmailKind, OutboxMessage
 from models.rules.calendar import format_vn_date
 from models.rules.duplicates import Proposal, cross_unit_duplicates
-from models.rules.eligibility import NomineeFacts, check_eligibility
+from models.rules.eligibility import NomineeFacts, RulePack, check_eligibility, review_verdict
 from models.unit import Unit
 from services.campaigns import (
     calendar_for,
@@ -37,7 +37,6 @@ from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
 
-RESUBMISSION_WORKING_DAYS = 5  # returned dossiers come back within 5 working days [C]
 AUTO_REVIEWER = "kiểm tra tự động"
 
 
@@ -136,14 +135,12 @@ def review_round(
         errors = [f for f in findings if f.severity == Severity.ERROR]
         report.checked += 1
         reason = "; ".join(f"{f.message_vi} ({f.citation})" for f in errors)
-        if nomination.under_discipline:
-            # A frozen nominee cannot be fixed by resubmitting: the law bars the nomination.
-            checked.append(Transition(nomination, NominationStatus.INELIGIBLE, reason))
-        elif errors:
-            checked.append(Transition(nomination, NominationStatus.RETURNED, reason))
+        # The pack says what a failed check means: a frozen nominee is barred (ineligible), a
+        # fixable fault goes back to the unit.
+        verdict = NominationStatus(review_verdict(findings, pack))
+        checked.append(Transition(nomination, verdict, reason))
+        if verdict is NominationStatus.RETURNED:
             returned_by_unit[nomination.unit_id].append(nomination)
-        else:
-            checked.append(Transition(nomination, NominationStatus.ELIGIBLE))
     move_nominations(
         session, checked, now=now, actor=AUTO_REVIEWER, action="reviewed", campaign_id=campaign.id
     )
@@ -189,7 +186,7 @@ def review_round(
         for f in report.findings
         if f.severity is Severity.WARNING
     ]
-    _notify_returns(session, campaign_code, returned_by_unit, now, reviewer)
+    _notify_returns(session, campaign_code, returned_by_unit, now, reviewer, pack)
     set_stage(session, campaign, CampaignStage.REVIEW, now, reviewer)
     return report
 
@@ -302,6 +299,7 @@ def _notify_returns(
     returned_by_unit: dict[int, list[Nomination]],
     now: datetime,
     reviewer: str,
+    pack: RulePack,
 ) -> None:
     """One return letter per unit per round: each dossier, why, and the new resubmission date."""
     if not returned_by_unit:
@@ -309,7 +307,7 @@ def _notify_returns(
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
     calendar = calendar_for(session, campaign)
-    due = calendar.add_working_days(now.date(), RESUBMISSION_WORKING_DAYS)
+    due = calendar.add_working_days(now.date(), pack.resubmission_working_days)
     rounds = dict(
         session.exec(
             select(OutboxMessage.unit_id, func.count())

@@ -108,14 +108,11 @@ def main() -> None:
 
 
 def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) -> dict:
-    from services.campaigns import award_choices
-    from cli.demo import fix_returned_claims, simulated_ballots
-    from services.units import upsert_units
     from sqlmodel import col, func, select
 
+    from cli.demo import fix_returned_claims, simulated_ballots
     from documents.nomination_list import ListHeader, write_filled_list
     from flows.approve import ApprovalForm, approve_with
-    from services.campaigns import calendar_for, ladder_config, load_campaign
     from flows.council import BallotInput, council_tally, record_ballots, register_council
     from flows.dispatch import dispatch_call
     from flows.honour import honour_campaign
@@ -131,6 +128,8 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from models.rules.ladder import plan_ladder
     from models.settings import get_settings
     from models.unit import UnitCreate
+    from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
+    from services.units import upsert_units
 
     rnd = random.Random(2019)
     inbox = folder / "inbox"

@@ -103,17 +103,16 @@ def ceiling_read(path: Path) -> float:
 
 
 def main() -> None:
-    from services.campaigns import award_choices
     from sqlmodel import func, select
 
     from documents.nomination_list import ListHeader, read_nomination_list, write_filled_list
-    from services.campaigns import load_campaign
     from flows.intake import intake_file
     from models.audit import AuditEvent
     from models.campaign import CampaignStage
     from models.db import session_scope
     from models.nomination import Nomination, Submission
     from models.unit import Unit
+    from services.campaigns import award_choices, load_campaign
 
     parser = argparse.ArgumentParser()
     quick = common.quick()

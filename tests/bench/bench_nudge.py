@@ -34,8 +34,8 @@ BEHIND_SHARE = 0.4
 
 def _seed(units: int) -> tuple[Any, datetime]:
     """The campaign with 60% submitted; ``now`` two working days before the deadline."""
-    from services.campaigns import calendar_for
     from models.db import session_scope
+    from services.campaigns import calendar_for
 
     campaign = common.plan(units)
     common.mark_called_and_submitted(campaign, 1 - BEHIND_SHARE)
@@ -56,8 +56,6 @@ def _naive_flow() -> Any:
     from prefect.cache_policies import NO_CACHE
     from sqlmodel import col, select
 
-    from services.campaigns import calendar_for, ladder_config, load_campaign
-    from services.letters import recipients, unit_context
     from models.campaign import CampaignUnit
     from models.db import session_scope
     from models.outbox import OutboxMessage, OutboxStatus
@@ -66,6 +64,8 @@ def _naive_flow() -> Any:
     from models.unit import Unit
     from notifications.outbox import enqueue, key_for
     from notifications.render import render_email
+    from services.campaigns import calendar_for, ladder_config, load_campaign
+    from services.letters import recipients, unit_context
 
     @task(name="naive-nudge-unit", cache_policy=NO_CACHE)
     def nudge_unit(campaign_code: str, unit_id: int, now: datetime) -> bool:

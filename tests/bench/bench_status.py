@@ -34,8 +34,6 @@ def seed(units: int, nominations: int) -> tuple[Any, datetime]:
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from services.campaigns import calendar_for
-    from services.letters import recipients, unit_context
     from models.campaign import CampaignUnit
     from models.db import session_scope
     from models.nomination import Nomination, NominationStatus, Submission
@@ -45,6 +43,8 @@ def seed(units: int, nominations: int) -> tuple[Any, datetime]:
     from models.unit import Unit
     from notifications.outbox import key_for
     from notifications.render import render_email
+    from services.campaigns import calendar_for
+    from services.letters import recipients, unit_context
 
     campaign = common.plan(units)
     previous_year(units)
@@ -209,8 +209,8 @@ def explain(campaign_id: int) -> list[dict[str, Any]]:
 
 
 def measure(runs: int, campaign_code: str, now: datetime) -> dict[str, Any]:
-    from services.status import campaign_status
     from models.db import session_scope
+    from services.status import campaign_status
 
     times = []
     status = None

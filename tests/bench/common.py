@@ -451,12 +451,12 @@ def insert_units(count: int) -> None:
 def plan(units: int) -> Any:
     """Units, the campaign and every unit's part, through the product's own plan tasks (their
     plain functions: no Prefect run). Returns the Campaign."""
-    from services.campaigns import load_campaign
     from flows.plan import create_campaign, enrol_units
     from models.campaign import CampaignCreate
     from models.db import session_scope
     from models.rules.deadlines import PlanOffsets
     from models.rules.eligibility import load_rule_pack
+    from services.campaigns import load_campaign
 
     insert_units(units)
     pack = load_rule_pack("nd91-2017")

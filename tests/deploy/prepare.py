@@ -18,15 +18,11 @@ import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
-from services.campaigns import award_choices
-from services.units import parse_units_csv, upsert_units
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from documents.nomination_list import ListHeader, write_filled_list
-from services.campaigns import calendar_for, load_campaign
 from flows.council import council_tally
-from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.intake import intake_submissions
 from flows.plan import plan_campaign
@@ -40,6 +36,9 @@ from models.migrate import upgrade
 from models.nomination import Nomination, NominationCreate
 from models.settings import get_settings
 from models.unit import UnitCreate
+from services.campaigns import award_choices, calendar_for, load_campaign
+from services.council import BallotInput
+from services.units import parse_units_csv, upsert_units
 from tests.documents.builders import individual
 
 SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "units.csv"

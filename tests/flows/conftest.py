@@ -7,15 +7,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
-from services.campaigns import award_choices
-from services.units import parse_units_csv, upsert_units
 
 from documents.nomination_list import ListHeader, write_filled_list
-from services.campaigns import load_campaign
 from models.campaign import Campaign
 from models.clock import VN_TZ
 from models.db import session_scope
 from models.nomination import NominationCreate
+from services.campaigns import award_choices, load_campaign
+from services.units import parse_units_csv, upsert_units
 
 SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "units.csv"
 CODE = "tdkt-2018"

@@ -8,10 +8,7 @@ import pytest
 from sqlmodel import col, select
 
 from flows.approve import ApprovalForm, approve_with
-from services.campaigns import calendar_for
-from services.errors import OperatorError
 from flows.council import council_tally
-from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
@@ -23,6 +20,9 @@ from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
 from models.outbox import OutboxMessage
 from notifications.smtp_server import read_mailbox
+from services.campaigns import calendar_for
+from services.council import BallotInput
+from services.errors import OperatorError
 from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 

@@ -11,19 +11,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from services.campaigns import award_choices
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import func, select
 
 from documents.nomination_list import ListHeader, write_filled_list
-from services.campaigns import load_campaign
 from flows.dispatch import dispatch_call
 from flows.intake import intake_submissions
 from models.audit import AuditEvent
 from models.db import get_engine, session_scope
 from models.nomination import Nomination, NominationCreate, NomineeKind, Submission
 from models.unit import Unit
+from services.campaigns import award_choices, load_campaign
 from tests.flows.conftest import CODE, at
 
 TONVINH = str(Path(sys.executable).with_name("tonvinh"))

@@ -9,9 +9,7 @@ import openpyxl
 from sqlmodel import col, select
 
 from flows.approve import ApprovalForm, approve_with
-from services.campaigns import calendar_for
 from flows.council import council_tally
-from services.council import BallotInput
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
@@ -23,6 +21,8 @@ from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.nomination import Nomination
 from notifications.smtp_server import read_mailbox
+from services.campaigns import calendar_for
+from services.council import BallotInput
 from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 

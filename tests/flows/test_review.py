@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from services.campaigns import calendar_for
 from flows.dispatch import dispatch_call
 from flows.intake import intake_submissions
 from flows.review import review_nominations
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus, ReviewFinding, Severity
+from services.campaigns import calendar_for
 from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 

@@ -199,10 +199,9 @@ def check_nudge(
 
 def filled_list(folder: Path, unit: UnitSpec) -> str:
     """A valid list for ``unit``, filled in as a careful focal contact would fill it."""
-    from services.campaigns import award_choices
-
     from documents.nomination_list import ListHeader, write_filled_list
     from models.nomination import InitiativeLevel
+    from services.campaigns import award_choices
 
     campaign = load()
     header = ListHeader(CODE, campaign.name, unit.code, unit.name, campaign.submission_due)
@@ -244,8 +243,9 @@ def load(code: str = CODE) -> Campaign:
 
 def cli(*args: str) -> Any:
     """Run ``tonvinh <args> --json`` in process (the operator's own command) and parse it."""
-    from cli import app
     from typer.testing import CliRunner
+
+    from cli import app
 
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
