@@ -342,3 +342,31 @@ def test_unit_pause_and_calendar_override_record_who(planned: dict) -> None:
     assert (event.actor, event.at) == ("Lê Văn C", at(date(2019, 4, 1), 8))
     blank = run("unit", "pause", CODE, unit, "--resume", "--actor", "")
     assert blank.returncode == 2 and "Cần ghi tên người thực hiện" in blank.stderr
+
+
+def test_intake_now_moves_the_birth_date_checks(planned: dict, tmp_path: Path) -> None:
+    """`tonvinh intake --now …` judges ages on that day: born 01/06/2005 is 13 on 01/02/2019
+    (refused: under the working age) and 15 on 01/07/2020 (accepted)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.documents.builders import person
+
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        choices = award_choices(campaign)
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    unit = planned["codes"][0]
+    header = ListHeader(CODE, campaign.name, unit, unit, campaign.submission_due)
+    young = [person("Phạm Thu Trang", date(2005, 6, 1), row_number=4)]
+    path = write_filled_list(tmp_path / "young.xlsx", header, choices, young)
+
+    def intake(now: str) -> tuple[int, dict]:
+        result = CliRunner().invoke(app, ["intake", CODE, str(path), "--now", now, "--json"])
+        return result.exit_code, json.loads(result.stdout.strip().splitlines()[-1])[0]
+
+    code, refused = intake("2019-02-01T10:00")
+    assert code == 1 and refused["outcome"] == "rejected"
+    assert any("15 tuổi" in e["reason_vi"] for e in refused["errors"])
+    code, accepted = intake("2020-07-01T10:00")
+    assert code == 0 and accepted["outcome"] == "accepted"
