@@ -1,5 +1,6 @@
 """The operator's administration as flows, so nothing an operator does is CLI-only: each has a
-deployment whose parameter form the Prefect UI shows (typed, with Vietnamese titles)."""
+deployment whose parameter form the Prefect UI shows (typed; each field described in
+Vietnamese from the ``Args`` of its docstring, which is where Prefect takes descriptions)."""
 
 from __future__ import annotations
 
@@ -22,21 +23,24 @@ from services.units import (
     pause_reminders,
 )
 
+Required = Annotated[str, Field(min_length=1)]
+
 
 @flow(name="import-units", log_prints=True)
 def import_units_flow(
-    csv_content: Annotated[
-        str,
-        Field(
-            title="Nội dung tệp CSV đơn vị",
-            description="Dán nội dung CSV (UTF-8) của danh sách đơn vị (unit register CSV content)",
-        ),
-    ],
-    file_name: Annotated[str, Field(title="Tên tệp (file name)")] = "units.csv",
-    actor: Annotated[str, Field(title="Người thực hiện (who)")] = "operator",
+    csv_content: Required,
+    file_name: str = "units.csv",
+    actor: Required = "operator",
     now: datetime | None = None,
 ) -> UnitsImported:
-    """Import the unit register: every row checked first; an error in any row saves nothing."""
+    """Import the unit register: every row checked first; an error in any row saves nothing.
+
+    Args:
+        csv_content: Nội dung tệp CSV danh sách đơn vị, UTF-8 (the unit register's CSV)
+        file_name: Tên tệp, để báo lỗi theo tệp (file name, for the error lines)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
     with session_scope() as session:
         return import_units(
             session, csv_content.encode("utf-8"), file_name, now=resolve(now), actor=actor
@@ -45,16 +49,23 @@ def import_units_flow(
 
 @flow(name="extend-unit-deadline", log_prints=True)
 def extend_deadline_flow(
-    campaign_code: Annotated[str, Field(title="Mã đợt thi đua (campaign code)")],
-    unit_code: Annotated[str, Field(title="Mã đơn vị (unit code)")],
-    deadline: Annotated[
-        date, Field(title="Hạn mới (new deadline): ngày làm việc, không trước hôm nay")
-    ],
-    reason: Annotated[str, Field(min_length=1, title="Lý do gia hạn (reason)")],
-    actor: Annotated[str, Field(title="Người thực hiện (who)")] = "operator",
+    campaign_code: Required,
+    unit_code: Required,
+    deadline: date,
+    reason: Required,
+    actor: Required = "operator",
     now: datetime | None = None,
 ) -> UnitPart:
-    """Give one unit a new deadline; the reminder ladder follows it."""
+    """Give one unit a new deadline; the reminder ladder follows it.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        unit_code: Mã đơn vị (unit code)
+        deadline: Hạn mới: một ngày làm việc, không trước hôm nay (new deadline: a working day)
+        reason: Lý do gia hạn (reason)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
     moment = resolve(now)
     with session_scope() as session:
         part = extend_deadline(
@@ -66,14 +77,23 @@ def extend_deadline_flow(
 
 @flow(name="pause-unit-reminders", log_prints=True)
 def pause_reminders_flow(
-    campaign_code: Annotated[str, Field(title="Mã đợt thi đua (campaign code)")],
-    unit_code: Annotated[str, Field(title="Mã đơn vị (unit code)")],
-    paused: Annotated[bool, Field(title="Tạm dừng nhắc (pause); bỏ chọn để nhắc lại")] = True,
-    reason: Annotated[str, Field(title="Lý do (reason)")] = "",
-    actor: Annotated[str, Field(title="Người thực hiện (who)")] = "operator",
+    campaign_code: Required,
+    unit_code: Required,
+    paused: bool = True,
+    reason: str = "",
+    actor: Required = "operator",
     now: datetime | None = None,
 ) -> UnitPart:
-    """Pause (or resume) one unit's reminders."""
+    """Pause (or resume) one unit's reminders.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        unit_code: Mã đơn vị (unit code)
+        paused: Tạm dừng nhắc; bỏ chọn để nhắc lại (pause; untick to resume)
+        reason: Lý do (reason)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
     moment = resolve(now)
     with session_scope() as session:
         part = pause_reminders(
@@ -85,16 +105,23 @@ def pause_reminders_flow(
 
 @flow(name="override-calendar-day", log_prints=True)
 def override_calendar_flow(
-    day: Annotated[date, Field(title="Ngày (day)")],
-    name: Annotated[str, Field(min_length=1, title="Tên ngày nghỉ / làm bù (name of the day)")],
-    working_day: Annotated[
-        bool, Field(title="Ngày làm bù (make-up working day); bỏ chọn: ngày nghỉ")
-    ] = False,
-    source: Annotated[str, Field(title="Văn bản công bố (announcement)")] = "",
-    actor: Annotated[str, Field(title="Người thực hiện (who)")] = "operator",
+    day: date,
+    name: Required,
+    working_day: bool = False,
+    source: str = "",
+    actor: Required = "operator",
     now: datetime | None = None,
 ) -> CalendarOverride:
-    """Record a late government announcement: a day off or a make-up working day."""
+    """Record a late government announcement: a day off or a make-up working day.
+
+    Args:
+        day: Ngày được công bố (the day)
+        name: Tên ngày nghỉ hoặc ngày làm bù (name of the day)
+        working_day: Ngày làm bù; bỏ chọn nếu là ngày nghỉ (make-up working day; else a day off)
+        source: Văn bản công bố (the announcement)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
     with session_scope() as session:
         return override_calendar_day(
             session,

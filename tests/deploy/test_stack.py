@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,13 @@ def test_up_starts_server_worker_scheduler_and_registers_typed_deployments(
     assert now == {"type": "string", "format": "date-time"}
     review = deployments["review-nominations/tonvinh"]["parameter_openapi_schema"]
     assert "ReviewDecision" in review["definitions"]
+    # The operator's administration has forms too, labelled in Vietnamese.
+    extend = deployments["extend-unit-deadline/tonvinh"]["parameter_openapi_schema"]
+    assert extend["required"] == ["campaign_code", "unit_code", "deadline", "reason"]
+    assert extend["properties"]["deadline"]["format"] == "date"
+    assert extend["properties"]["reason"]["description"] == "Lý do gia hạn (reason)"
+    imported = deployments["import-units/tonvinh"]["parameter_openapi_schema"]
+    assert imported["required"] == ["csv_content"]
 
 
 def _units_csv(folder: Path) -> Path:
@@ -92,6 +100,22 @@ def test_dispatch_intake_remind_through_deployments(stack: RunningStack, tmp_pat
         "plan", CODE, "--year", "2018", "--name", "Tôn vinh điển hình tiên tiến năm 2018",
         "--conference-date", "2019-03-29", "--rule-pack", "nd91-2017", "--now", "2019-01-21T09:00",
     )  # fmt: skip
+
+    # An extension from the UI's form: the same service as `tonvinh unit extend`, audited.
+    extended = stack.deployment_run(
+        "extend-unit-deadline/tonvinh",
+        {
+            "campaign_code": CODE,
+            "unit_code": codes[0],
+            "deadline": "2019-03-04",
+            "reason": "Đơn vị đang sáp nhập",
+            "now": "2019-01-21T10:00:00+07:00",
+        },
+    )
+    assert stack.flow_run(extended)["state_type"] == "COMPLETED"
+    status = json.loads(stack.tonvinh("status", CODE, "--json").stdout)
+    row = next(r for r in status["rows"] if r["unit_code"] == codes[0])
+    assert row["deadline"] == "2019-03-04"
 
     # The call, through the dispatch deployment, run by the worker.
     run_id = stack.deployment_run(
