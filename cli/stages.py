@@ -41,6 +41,18 @@ from services.review import ReviewAction, ReviewDecision
 from services.status import STANDING_VI, CampaignStatus, campaign_status
 
 T = TypeVar("T")
+ForceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--force",
+        help=t(
+            "Vẫn làm dù điều kiện trước chưa đủ (ví dụ thẩm định trước hạn khi còn đơn vị chưa "
+            "nộp); cần ghi lý do, lý do được ghi vào nhật ký.",
+            "Go ahead although a precondition does not hold (e.g. review before the deadline "
+            "with units missing); give the reason, which goes into the audit log.",
+        ),
+    ),
+]
 
 
 @app.command(
@@ -59,6 +71,16 @@ def plan(
     rule_pack: Annotated[
         str | None, typer.Option(help=t("Bộ quy định (mặc định theo ngày).", "Rule pack."))
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help=t(
+                "Lập lại kế hoạch của đợt đã có (tính lại các mốc; ghi nhật ký).",
+                "Re-plan an existing campaign (deadlines recomputed; audited).",
+            ),
+        ),
+    ] = False,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -74,6 +96,7 @@ def plan(
                 name=name,
                 conference_date=day,
                 rule_pack=rule_pack,
+                update=update,
                 now=moment,
             )
         ),
@@ -177,6 +200,7 @@ def review(
         typer.Option("--reject", help=t("Không đủ điều kiện: SỐ:LÝ_DO.", "Reject: ID:REASON.")),
     ] = None,
     reviewer: Annotated[str, typer.Option(help=t("Chuyên viên.", "Officer."))] = "operator",
+    force: ForceOpt = None,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -194,7 +218,9 @@ def review(
     moment = parse_now(now)
     emit(
         run_operator(
-            lambda: review_nominations(campaign, decisions, now=moment, reviewer=reviewer)
+            lambda: review_nominations(
+                campaign, decisions, now=moment, reviewer=reviewer, force_reason=force
+            )
         ),
         as_json,
     )
@@ -283,6 +309,7 @@ def council(
             )
         ),
     ] = None,
+    force: ForceOpt = None,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -307,7 +334,7 @@ def council(
             if ballots
             else []
         )
-        return council_tally(campaign, member_rows, ballot_rows, now=moment)
+        return council_tally(campaign, member_rows, ballot_rows, now=moment, force_reason=force)
 
     emit(run_operator(action), as_json)
 

@@ -23,11 +23,14 @@ def tally_council_task(
     ballots: list[BallotInput],
     now: datetime,
     actor: str,
+    force_reason: str | None = None,
 ) -> CouncilSummary:
     """Record the members and ballots and count the votes by the rule pack's thresholds, all or
     nothing; publish the council's table with the unconfirmed values it relied on."""
     with session_scope() as session:
-        summary = hold_council(session, campaign_code, members, ballots, now, actor)
+        summary = hold_council(
+            session, campaign_code, members, ballots, now, actor, force_reason=force_reason
+        )
     if summary.rows:
         create_table_artifact(
             key=artifact_key(campaign_code, "council"),
@@ -63,10 +66,22 @@ def council_tally(
     ballots: list[BallotInput] | None = None,
     now: datetime | None = None,
     actor: str = "operator",
+    force_reason: str | None = None,
 ) -> CouncilRun:
-    """Record the council and its ballots, tally by the statutory thresholds, notify the units."""
+    """Record the council and its ballots, tally by the statutory thresholds, notify the units.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        members: Thành viên Hội đồng (council members)
+        ballots: Phiếu bầu (ballots)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        force_reason: Lý do họp dù còn hồ sơ chưa thẩm định (reason to go ahead)
+    """
     moment = resolve(now)
-    summary = tally_council_task(campaign_code, members or [], ballots or [], moment, actor)
+    summary = tally_council_task(
+        campaign_code, members or [], ballots or [], moment, actor, force_reason
+    )
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
     return CouncilRun(campaign=campaign_code, **summary.model_dump(), **delivery.model_dump())

@@ -33,6 +33,7 @@ def create_campaign_task(
     rule_pack: str | None,
     titles_on_offer: list[str] | None,
     quotas: dict[str, int] | None,
+    update: bool,
     now: datetime,
     actor: str,
 ) -> CampaignPlan:
@@ -48,6 +49,7 @@ def create_campaign_task(
             rule_pack=rule_pack,
             titles_on_offer=titles_on_offer,
             quotas=quotas,
+            update=update,
             now=now,
             actor=actor,
         )
@@ -63,6 +65,9 @@ def _plan_markdown(planned: CampaignPlan) -> str:
         "",
         f"Bộ quy định áp dụng: `{planned.rule_pack}` — {planned.rule_pack_citation}",
     ]
+    if planned.changed:
+        lines += ["", "**Đã lập lại kế hoạch (re-planned):**", ""]
+        lines += [f"- {field}: {old} → {new}" for field, (old, new) in planned.changed.items()]
     if planned.unconfirmed:
         lines += ["", "**Giá trị chưa xác nhận (có thể cấu hình):**", ""]
         lines += [f"- {note}" for note in planned.unconfirmed]
@@ -78,13 +83,27 @@ def plan_campaign(
     rule_pack: str | None = None,
     titles_on_offer: list[str] | None = None,
     quotas: dict[str, int] | None = None,
+    update: bool = False,
     now: datetime | None = None,
     actor: str = "operator",
 ) -> CampaignPlan:
-    """Create a campaign and its deadline plan, counted back from the conference in working days."""
+    """Create a campaign and its deadline plan, counted back from the conference in working days.
+
+    Args:
+        code: Mã đợt thi đua, ví dụ tdkt-2026 (campaign code)
+        year: Năm thi đua (emulation year)
+        name: Tên đợt (campaign name)
+        conference_date: Ngày hội nghị tôn vinh (conference date)
+        rule_pack: Bộ quy định; để trống thì chọn theo ngày (rule pack; empty: by date)
+        titles_on_offer: Mã danh hiệu, hình thức của đợt; để trống là tất cả (awards on offer)
+        quotas: Chỉ tiêu theo danh hiệu (quota per award)
+        update: Lập lại kế hoạch của đợt đã có, tính lại các mốc (re-plan an existing campaign)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+    """
     moment = resolve(now)
     planned = create_campaign_task(
-        code, year, name, conference_date, rule_pack, titles_on_offer, quotas, moment, actor
+        code, year, name, conference_date, rule_pack, titles_on_offer, quotas, update, moment, actor
     )
     create_markdown_artifact(key=artifact_key(code, "plan"), markdown=_plan_markdown(planned))
     # The campaign's units table, progress and summary exist from the start, not from dispatch.

@@ -18,13 +18,19 @@ from services.review import ReviewDecision, ReviewReport, review_round
 
 @task(name="check-and-decide", cache_policy=NO_CACHE)
 def check_and_decide(
-    campaign_code: str, decisions: list[ReviewDecision], now: datetime, reviewer: str
+    campaign_code: str,
+    decisions: list[ReviewDecision],
+    now: datetime,
+    reviewer: str,
+    force_reason: str | None = None,
 ) -> ReviewReport:
     """Run the rule pack over new dossiers, then apply the officer's decisions on top; publish
     this round's findings as the officer's table (every finding, with the dossier, its unit and
     where it stands now)."""
     with session_scope() as session:
-        report = review_round(session, campaign_code, decisions, now, reviewer)
+        report = review_round(
+            session, campaign_code, decisions, now, reviewer, force_reason=force_reason
+        )
     if report.findings:
         create_table_artifact(
             key=artifact_key(campaign_code, "review"),
@@ -55,10 +61,19 @@ def review_nominations(
     decisions: list[ReviewDecision] | None = None,
     now: datetime | None = None,
     reviewer: str = "operator",
+    force_reason: str | None = None,
 ) -> ReviewRun:
-    """Check every new dossier against the rule pack, apply the officer's verdicts, notify units."""
+    """Check every new dossier against the rule pack, apply the officer's verdicts, notify units.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        decisions: Ý kiến của chuyên viên: chấp nhận, trả lại, không đủ điều kiện (decisions)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+        reviewer: Chuyên viên thẩm định (the reviewing officer)
+        force_reason: Lý do thẩm định dù còn đơn vị chưa nộp trước hạn (reason to go ahead)
+    """
     moment = resolve(now)
-    report = check_and_decide(campaign_code, decisions or [], moment, reviewer)
+    report = check_and_decide(campaign_code, decisions or [], moment, reviewer, force_reason)
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
     return ReviewRun(campaign=campaign_code, **report.model_dump(), **delivery.model_dump())

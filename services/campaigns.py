@@ -149,3 +149,38 @@ def templates_dir(campaign_code: str) -> Path:
 
 def template_file_name(campaign: Campaign, unit: Unit) -> str:
     return f"{campaign.code}_{unit.code}.xlsx"
+
+
+def check_precondition(
+    session: Session,
+    campaign: Campaign,
+    problem: OperatorError | None,
+    *,
+    force_reason: str | None,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Refuse a stage move whose precondition does not hold, unless the operator forces it with
+    a reason; a forced move is audited with the precondition it skipped and why."""
+    if problem is None:
+        return
+    reason = (force_reason or "").strip()
+    if not reason:
+        raise OperatorError(
+            problem.code,
+            f'{problem.vi} Nếu vẫn muốn làm, chạy lại với --force "lý do".',
+            f'{problem.en} To do it anyway, run again with --force "reason".',
+            **problem.params,
+        )
+    assert campaign.id is not None
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        entity=AuditEntity.CAMPAIGN,
+        entity_id=campaign.id,
+        campaign_id=campaign.id,
+        action="precondition_forced",
+        reason=reason,
+        details={"code": problem.code, "skipped": problem.vi, **problem.params},
+    )

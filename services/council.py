@@ -32,7 +32,7 @@ from models.rules.tally import (
     Vote,
     tally_nominations,
 )
-from services.campaigns import campaign_pack, load_campaign, set_stage
+from services.campaigns import campaign_pack, check_precondition, load_campaign, set_stage
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
@@ -212,16 +212,20 @@ def _tally(
         ).all()
         if nomination_id in candidates
     ]
-    outcome = tally_nominations(
-        [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
-        votes,
-        [
-            CouncilNominee(n_id, n.proposed_title, n.proposed_form, n.gender, n.women_share)
-            for n_id, n in candidates.items()
-        ],
-        campaign.quotas,
-        pack,
-    )
+    try:
+        outcome = tally_nominations(
+            [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
+            votes,
+            [
+                CouncilNominee(n_id, n.proposed_title, n.proposed_form, n.gender, n.women_share)
+                for n_id, n in candidates.items()
+            ],
+            campaign.quotas,
+            pack,
+        )
+    except ValueError as refused:  # the rule's "Vietnamese / English" reason
+        vi, _, en = str(refused).partition(" / ")
+        raise OperatorError("tally_refused", vi, en or vi) from None
     return outcome, candidates
 
 
@@ -350,6 +354,23 @@ def tally_and_record(
     return summary
 
 
+def _review_unfinished(session: Session, campaign: Campaign) -> OperatorError | None:
+    waiting = session.exec(
+        select(func.count()).where(
+            Nomination.campaign_id == campaign.id,
+            Nomination.status == NominationStatus.SUBMITTED,
+        )
+    ).one()
+    if not waiting:
+        return None
+    return OperatorError(
+        "review_unfinished",
+        f"Còn {waiting} hồ sơ đã nhận nhưng chưa thẩm định.",
+        f"{waiting} dossier(s) received but not yet reviewed.",
+        waiting=int(waiting),
+    )
+
+
 def hold_council(
     session: Session,
     campaign_code: str,
@@ -357,10 +378,28 @@ def hold_council(
     ballots: list[BallotInput],
     now: datetime,
     actor: str,
+    *,
+    force_reason: str | None = None,
 ) -> CouncilSummary:
     """Members, ballots and the tally in the caller's one transaction: a refused ballot leaves
-    the members unsaved too."""
+    the members unsaved too. The council meets once review is done (no dossier received and not
+    yet reviewed), unless forced with a reason."""
     campaign = load_campaign(session, campaign_code)
+    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
+        raise OperatorError(
+            "stage_not_council",
+            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa họp Hội đồng được.",
+            f"Campaign {campaign.code} is at stage '{campaign.stage}'; the council cannot sit.",
+            stage=str(campaign.stage),
+        )
+    check_precondition(
+        session,
+        campaign,
+        _review_unfinished(session, campaign),
+        force_reason=force_reason,
+        now=now,
+        actor=actor,
+    )
     register_council(session, campaign, members, now, actor)
     record_ballots(session, campaign, ballots, now)
     return tally_and_record(session, campaign, now, actor)

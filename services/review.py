@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from models import audit
 from models.audit import AuditEntity
-from models.campaign import CampaignStage, ParticipationStatus
+from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
 from models.nomination import (
     Nomination,
     NominationStatus,
@@ -30,6 +30,7 @@ from services.campaigns import (
     calendar_for,
     campaign_pack,
     campaign_parts,
+    check_precondition,
     load_campaign,
     set_stage,
 )
@@ -94,17 +95,62 @@ class ReviewReport(BaseModel):
     findings: list[FindingRow] = []
 
 
+def missing_before_deadline(
+    session: Session, campaign: Campaign, now: datetime
+) -> OperatorError | None:
+    """Reviewing while units may still send their lists: before the submission deadline, with
+    units (not paused) that have sent nothing."""
+    if now.date() > campaign.submission_due:
+        return None
+    missing = session.exec(
+        select(func.count()).where(
+            CampaignUnit.campaign_id == campaign.id,
+            col(CampaignUnit.first_submitted_at).is_(None),
+            col(CampaignUnit.reminders_paused).is_(False),
+        )
+    ).one()
+    if not missing:
+        return None
+    due = format_vn_date(campaign.submission_due)
+    return OperatorError(
+        "review_before_deadline",
+        f"Chưa đến hạn nộp ({due}) và còn {missing} đơn vị chưa nộp danh sách.",
+        f"The submission deadline ({campaign.submission_due.isoformat()}) has not passed and "
+        f"{missing} unit(s) have sent nothing.",
+        missing=int(missing),
+        deadline=campaign.submission_due.isoformat(),
+    )
+
+
 def review_round(
     session: Session,
     campaign_code: str,
     decisions: list[ReviewDecision],
     now: datetime,
     reviewer: str,
+    *,
+    force_reason: str | None = None,
 ) -> ReviewReport:
     """Run the rule pack over new dossiers, then apply the officer's decisions on top, in the
-    caller's transaction: an unknown id or a missing reason refuses the whole round."""
+    caller's transaction: an unknown id or a missing reason refuses the whole round, and so
+    does a review before the deadline while units are missing, unless forced with a reason."""
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
+    if campaign.stage not in (CampaignStage.CALLING, CampaignStage.REVIEW):
+        raise OperatorError(
+            "stage_not_review",
+            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', không thẩm định được.",
+            f"Campaign {campaign.code} is at stage '{campaign.stage}'; nothing to review.",
+            stage=str(campaign.stage),
+        )
+    check_precondition(
+        session,
+        campaign,
+        missing_before_deadline(session, campaign, now),
+        force_reason=force_reason,
+        now=now,
+        actor=reviewer,
+    )
     by_id = _decided_dossiers(session, campaign.id, campaign.code, decisions)
     pack = campaign_pack(campaign)
     returned_by_unit: dict[int, list[Nomination]] = defaultdict(list)

@@ -16,7 +16,7 @@ flow runs and task runs on the server, and "dropping message" lines in the serve
 
 Ballots: 15 members x ~50,000 dossiers is ~750,000 votes. They cannot be a flow parameter (the
 server stores parameters), so the simulated council secretary records them through the
-product's own ``record_ballots`` task function, in chunks, before the ``council-tally`` flow.
+product's own ``record_ballots`` service, in chunks, before the ``council-tally`` flow.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from cli.demo import fix_returned_claims, simulated_ballots
     from documents.nomination_list import ListHeader, write_filled_list
     from flows.approve import ApprovalForm, approve_with
-    from flows.council import BallotInput, council_tally, record_ballots, register_council
+    from flows.council import council_tally
     from flows.dispatch import dispatch_call
     from flows.honour import honour_campaign
     from flows.intake import intake_submissions
@@ -129,6 +129,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from models.settings import get_settings
     from models.unit import UnitCreate
     from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
+    from services.council import BallotInput, record_ballots, register_council
     from services.units import upsert_units
 
     rnd = random.Random(2019)
@@ -246,9 +247,16 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         CouncilMemberCreate(name=f"Thành viên {i:02d}") for i in range(2, MEMBERS + 1)
     ]
 
+    def _record(ballots: list[BallotInput], now: datetime) -> None:
+        with session_scope() as session:
+            record_ballots(session, load_campaign(session, common.CAMPAIGN_CODE), ballots, now)
+
     def council(day: date) -> None:
         now = common.at(day, 14)
-        register_council.fn(common.CAMPAIGN_CODE, members, now, "thư ký Hội đồng")
+        with session_scope() as session:
+            register_council(
+                session, load_campaign(session, common.CAMPAIGN_CODE), members, now, "thư ký"
+            )
         with session_scope() as session:
             eligible = session.exec(
                 select(Nomination.id).where(
@@ -261,10 +269,10 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
             assert nomination_id is not None
             chunk += simulated_ballots(nomination_id, members, rnd)
             if len(chunk) >= 60_000:
-                record_ballots.fn(common.CAMPAIGN_CODE, chunk, now, "thư ký Hội đồng")
+                _record(chunk, now)
                 chunk = []
         if chunk:
-            record_ballots.fn(common.CAMPAIGN_CODE, chunk, now, "thư ký Hội đồng")
+            _record(chunk, now)
         council_tally(common.CAMPAIGN_CODE, members, [], now=now)
 
     days = sorted({plan.dispatch_on, *reminder_days, *arrivals, *review_rounds, plan.council_on})

@@ -153,9 +153,10 @@ def previous_year(units: int) -> None:
     year, so the unit list of one campaign is a part of ``campaignunit``, not all of it."""
     from datetime import date
 
-    from flows.plan import create_campaign, enrol_units
     from models.campaign import CampaignCreate
+    from models.db import session_scope
     from models.rules.deadlines import PlanOffsets
+    from services.plan import create_campaign, enrol_units
 
     spec = CampaignCreate(
         code="tdkt-2017",
@@ -167,7 +168,9 @@ def previous_year(units: int) -> None:
         conference_date=date(2018, 3, 30),
     )
     now = common.at(date(2018, 1, 22), 9)
-    enrol_units.fn(create_campaign.fn(spec, PlanOffsets(), now, "bench"), now, "bench")
+    with session_scope() as session:
+        campaign_id, _ = create_campaign(session, spec, PlanOffsets(), now, "bench")
+        enrol_units(session, campaign_id, now, "bench")
 
 
 def analyze() -> None:

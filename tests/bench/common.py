@@ -451,12 +451,12 @@ def insert_units(count: int) -> None:
 def plan(units: int) -> Any:
     """Units, the campaign and every unit's part, through the product's own plan tasks (their
     plain functions: no Prefect run). Returns the Campaign."""
-    from flows.plan import create_campaign, enrol_units
     from models.campaign import CampaignCreate
     from models.db import session_scope
     from models.rules.deadlines import PlanOffsets
     from models.rules.eligibility import load_rule_pack
     from services.campaigns import load_campaign
+    from services.plan import create_campaign, enrol_units
 
     insert_units(units)
     pack = load_rule_pack("nd91-2017")
@@ -470,8 +470,9 @@ def plan(units: int) -> Any:
         conference_date=CONFERENCE,
     )
     now = at(PLANNED_ON, 9)
-    campaign_id = create_campaign.fn(spec, PlanOffsets(), now, "bench")
-    enrol_units.fn(campaign_id, now, "bench")
+    with session_scope() as session:
+        campaign_id, _ = create_campaign(session, spec, PlanOffsets(), now, "bench")
+        enrol_units(session, campaign_id, now, "bench")
     with session_scope() as session:
         return load_campaign(session, CAMPAIGN_CODE)
 
