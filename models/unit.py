@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
+
+
+class Language(StrEnum):
+    """The language a person is written to in (Vietnamese unless they chose English)."""
+
+    VI = "vi"
+    EN = "en"
 
 
 class UnitBase(SQLModel):
@@ -17,6 +26,8 @@ class UnitBase(SQLModel):
     head_name: str = Field(max_length=255)
     head_email: EmailStr = Field(max_length=254)
     active: bool = True
+    # Every email to the unit is in this language, whoever's process sends it.
+    lang: Language = Field(default=Language.VI, max_length=8)
 
 
 class UnitCreate(UnitBase):
@@ -31,6 +42,7 @@ class UnitUpdate(SQLModel):
     head_name: str | None = None
     head_email: EmailStr | None = None
     active: bool | None = None
+    lang: Language | None = None
 
 
 class Unit(UnitBase, table=True):

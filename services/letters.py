@@ -101,7 +101,8 @@ def enqueue_unit_emails(
                 tier=email.tier,
                 to=to,
                 cc=cc,
-                rendered=render_email(email.kind, context | email.extra, lang=settings.lang),
+                # The unit's language, never the sending process's (TONVINH_LANG is the CLI's).
+                rendered=render_email(email.kind, context | email.extra, lang=email.unit.lang),
                 campaign_id=campaign.id,
                 unit_id=email.unit.id,
             )

@@ -31,6 +31,7 @@ UNIT_COLUMNS = (
     "focal_email",
     "head_name",
     "head_email",
+    "lang",
 )
 REQUIRED = ("code", "name_vi", "focal_name", "focal_email", "head_name", "head_email")
 
@@ -87,6 +88,7 @@ def parse_units_csv(data: bytes, file_name: str) -> list[UnitCreate]:
                     "focal_email": row.get("focal_email", ""),
                     "head_name": row.get("head_name", ""),
                     "head_email": row.get("head_email", ""),
+                    "lang": (row.get("lang") or "vi").lower(),
                 }
             )
             if not empty:

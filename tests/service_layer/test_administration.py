@@ -3,7 +3,7 @@ and change nothing; every change is audited; the unit's view shows why a dossier
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,10 +134,10 @@ def test_the_units_status_shows_each_dossier_and_why_it_came_back(
             actor="unit",
         )
     with session_scope() as session:
-        report = review_round(session, CODE, [], at(day, 15), "Chuyên viên Hà")
+        report = review_round(session, CODE, [], at(day + timedelta(days=1), 15), "Chuyên viên Hà")
     assert report.checked == 2 and report.returned == 1
     with session_scope() as session:
-        mine = unit_status(session, CODE, unit, at(day, 16))
+        mine = unit_status(session, CODE, unit, at(day + timedelta(days=1), 16))
     assert [s.file_name for s in mine.submissions] == ["l.xlsx"]
     by_name = {d.full_name: d for d in mine.dossiers}
     assert by_name["Nguyễn Thị Hương"].status is NominationStatus.ELIGIBLE
@@ -166,7 +166,7 @@ def test_an_officers_decision_without_a_reason_refuses_the_whole_round(
         ([ReviewDecision(nomination_id=1, action=ReviewAction.RETURN)], "reason_required"),
     ):
         with pytest.raises(OperatorError) as refused, session_scope() as session:
-            review_round(session, CODE, decisions, at(day, 15), "op")
+            review_round(session, CODE, decisions, at(day + timedelta(days=1), 15), "op")
         assert refused.value.code == code
     assert _audit("reviewed") == []  # the automatic checks were rolled back with the refusal
 
@@ -177,3 +177,38 @@ def test_requeue_of_an_unknown_or_unfailed_email_changes_nothing(calling: Campai
     assert refused.value.code == "requeue_refused"
     assert refused.value.params["ids"] == [1, 99999]
     assert "99999" in refused.value.vi and "Nothing was requeued" in refused.value.en
+
+
+def test_each_unit_is_written_to_in_its_own_language_whatever_the_sender_runs_in(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's TONVINH_LANG=en is for the CLI's own text: a unit's letters follow the unit."""
+    from models.outbox import OutboxMessage
+    from models.settings import get_settings
+    from services.dispatch import enqueue_calls
+    from services.plan import plan
+    from tests.flows.conftest import CONFERENCE
+
+    monkeypatch.setenv("TONVINH_LANG", "en")
+    get_settings.cache_clear()
+    csv = (
+        "code,name_vi,focal_name,focal_email,head_name,head_email,lang\n"
+        "vu_a,Vụ A,Nguyễn Văn A,a@example.gov.vn,Trần B,b@example.gov.vn,\n"
+        "vu_b,Vụ B,Lê C,c@example.gov.vn,Phạm D,d@example.gov.vn,en\n"
+    )
+    with session_scope() as session:
+        import_units(session, csv.encode(), "units.csv", now=at(date(2019, 1, 18)), actor="op")
+        planned = plan(
+            session, code=CODE, year=2018, name="Tôn vinh 2018", conference_date=CONFERENCE,
+            rule_pack="nd91-2017", now=at(date(2019, 1, 21)), actor="op",
+        )  # fmt: skip
+    with session_scope() as session:
+        enqueue_calls(session, CODE, at(planned.deadlines["dispatch_on"], 8), "op")
+    with session_scope() as session:
+        letters = {
+            m.to_addrs[0]: m for m in session.exec(select(OutboxMessage)).all() if m.to_addrs
+        }
+    vietnamese = next(m for to, m in letters.items() if "a@example.gov.vn" in to)
+    english = next(m for to, m in letters.items() if "c@example.gov.vn" in to)
+    assert "Kính gửi" in vietnamese.text_body and "Dear" not in vietnamese.text_body
+    assert "Dear" in english.text_body

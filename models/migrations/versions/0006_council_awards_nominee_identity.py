@@ -1,4 +1,5 @@
-"""A council result per (nomination, award); one live dossier per nominee and unit.
+"""A council result per (nomination, award); one live dossier per nominee and unit; each unit's
+language.
 
 * ``councilresult`` gains ``award_code``: a nomination proposing both a title and a form of
   commendation is tallied on both, each at its own threshold, so it has a result for each. The
@@ -8,6 +9,8 @@
 * ``nomination`` gets a partial unique index on ``(campaign_id, unit_id, nominee_key)`` over the
   dossiers a unit still stands behind (not withdrawn): two uploads of one list at the same moment
   can never both insert the same nominee, whatever the application does.
+* ``unit.lang``: the language every email to the unit is written in (Vietnamese unless set),
+  whichever process sends it.
 
 Revision ID: 0006
 Revises: 0004
@@ -78,9 +81,24 @@ def upgrade() -> None:
         sqlite_where=sa.text("status != 'WITHDRAWN'"),
         postgresql_where=sa.text("status != 'WITHDRAWN'"),
     )
+    language = sa.Enum("VI", "EN", name="language")
+    language.create(op.get_bind(), checkfirst=True)  # PostgreSQL's type; a no-op on SQLite
+    with op.batch_alter_table("unit") as batch:
+        batch.add_column(
+            sa.Column(
+                "lang",
+                language,
+                nullable=False,
+                server_default="VI",
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("unit") as batch:
+        batch.drop_column("lang")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TYPE language")
     op.drop_index("ux_nomination_live_nominee", table_name="nomination")
     _result_table("councilresult_old", with_award=False)
     # One row per nomination survives: the title's result, else the form's.
