@@ -62,7 +62,11 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     assert len(reminders) == len(codes) - 2
     assert all("Thứ" in m.get_body(("plain",)).get_content() for m in reminders)
 
-    review = review_nominations(CODE, now=at(calendar.add_working_days(remind_day, 1), 10))
+    # Reviewing as lists arrive, before the deadline: the officer says why (audited).
+    rolling = "Thẩm định cuốn chiếu hồ sơ đã nộp"
+    review = review_nominations(
+        CODE, now=at(calendar.add_working_days(remind_day, 1), 10), force_reason=rolling
+    )
     assert review.returned == 1
     with session_scope() as session:
         returned = session.exec(
@@ -82,6 +86,7 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
         decisions=[],
         now=at(calendar.add_working_days(remind_day, 3), 10),
         reviewer="Chuyên viên Lê Thị Mai",
+        force_reason=rolling,
     )
 
     # Council of 15: two absentees vote in writing. 14/15 passes 90%; 12/15 passes only 80%.

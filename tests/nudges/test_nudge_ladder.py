@@ -90,8 +90,8 @@ def test_full_ladder_across_tet(call_campaign: Callable[..., Called]) -> None:
     assert date(2027, 2, 4) not in days and date(2027, 2, 11) in days  # overdue after Tết
     assert not [m for moment, m in received if moment > at(date(2027, 2, 19), 8)]
     repeats = [r for moment, r in runs if moment.date() in LADDER and moment.hour == 8]
-    assert [(r["reminders"], r["escalations"]) for r in repeats[1::2]] == [(0, 0)] * len(LADDER)
-    assert all(r["sent"] == 0 for r in repeats[1::2])
+    assert [(r.reminders, r.escalations) for r in repeats[1::2]] == [(0, 0)] * len(LADDER)
+    assert all(r.sent == 0 for r in repeats[1::2])
 
     # The outbox agrees with the Maildir: 6 steps per unit, each sent once, in tier order.
     rows = [r for r in outbox_rows() if r.kind != "call"]
