@@ -159,8 +159,8 @@ def run_operator(action: Callable[[], T]) -> T:
         return action()
     except SubmissionRejected as rejected:
         err_console.print(f"[red]{t('Tệp bị từ chối, không lưu gì:', 'File rejected:')}[/red]")
-        for error in rejected.errors:
-            err_console.print(f"  • {error}")
+        for line in rejected.lines():  # the first problems, then how many more
+            err_console.print(f"  • {escape(line)}")
         raise typer.Exit(2) from None
     except (OperatorError, ValidationError) as problem:
         err_console.print(f"[red]{problem}[/red]")

@@ -25,7 +25,13 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
+from documents.nomination_list import (
+    ListLimits,
+    ParsedList,
+    SubmissionRejected,
+    read_nomination_list,
+    read_upload_file,
+)
 from flows.awards import award_choices
 from flows.collector import collector_paused
 from flows.common import (
@@ -39,9 +45,10 @@ from flows.common import (
 from flows.monitor import publish_campaign_artifacts
 from models import audit
 from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
-from models.clock import resolve
+from models.clock import resolve, to_vn
 from models.db import AwareDateTime, session_scope
 from models.nomination import Nomination, NominationCreate, NominationStatus, Submission
+from models.settings import get_settings
 from models.unit import Unit
 
 _NOMINATIONS = cast(Table, inspect(Nomination).local_table)
@@ -287,16 +294,21 @@ def intake_file(campaign_code: str, path: str, now: datetime, actor: str) -> Int
                     f"(The campaign is not accepting lists.)"
                 ],
             )
+        limits = ListLimits.from_settings(get_settings())
         try:
-            parsed = read_nomination_list(
-                file, award_choices(campaign), expected_campaign_code=campaign.code
-            )
+            # Reading a 10,000-row list builds ~1M short-lived objects: the collector is held
+            # here, at the edge, not inside the reader.
+            with collector_paused():
+                parsed = read_nomination_list(
+                    read_upload_file(file, limits.max_file_bytes),
+                    award_choices(campaign),
+                    today=to_vn(now).date(),  # the day in Vietnam, whatever zone now is in
+                    expected_campaign_code=campaign.code,
+                    limits=limits,
+                )
         except SubmissionRejected as rejected:
             return IntakeResult(
-                file=file.name,
-                unit=None,
-                outcome="rejected",
-                errors=[str(error) for error in rejected.errors],
+                file=file.name, unit=None, outcome="rejected", errors=rejected.lines()
             )
         row = session.exec(
             select(CampaignUnit, Unit)
