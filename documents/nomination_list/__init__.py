@@ -7,8 +7,10 @@ every problem located and coded.
 
 - :mod:`.errors` — RowError, SubmissionRejected and the error codes;
 - :mod:`.layout` — the sheets and their columns, whose list it is, the campaign's awards;
-- :mod:`.codecs` — per kind of column: how a value is written, checked by Excel and read back;
-- :mod:`.writer` / :mod:`.reader` — the two directions;
+- :mod:`.codecs` — per kind of column: how a value is written, checked by Excel and read back
+  (with :mod:`.dropdowns`, Excel's lists and rules, and :mod:`.cells`, the row being read);
+- :mod:`.writer` / :mod:`.reader` — the two directions (the reader with :mod:`.shape`, the
+  header row and merged cells, and :mod:`.rows`, the rows streamed within the budget);
 - :mod:`.limits` — the bounded cost of reading any file, whatever it claims to be.
 """
 

@@ -24,23 +24,23 @@ from documents.nomination_list.cells import (
     lookup_key,
     number_text,
 )
+from documents.nomination_list.dropdowns import (
+    CATEGORIES,
+    NO,
+    YES,
+    YES_NO_LIST,
+    Dropdown,
+    award_dropdown,
+    between_rule,
+    list_rule,
+)
 from documents.nomination_list.errors import ErrorCode
 from documents.text import clean_text, match_key, vn_date
-from models.nomination import Attachment, InitiativeLevel, NomineeKind
+from models.nomination import Attachment, NomineeKind
 
 if TYPE_CHECKING:
     from documents.nomination_list.layout import AwardIndex, Column
 
-YES, NO = "Có", "Không"
-GENDERS = ("Nam", "Nữ")
-INITIATIVE_LABELS: dict[InitiativeLevel, str] = {
-    InitiativeLevel.NONE: "Không",
-    InitiativeLevel.BASE: "Cơ sở",
-    InitiativeLevel.MINISTRY: "Bộ",
-    InitiativeLevel.NATIONAL: "Toàn quốc",
-}
-CATEGORIES = {"title": "danh hiệu thi đua", "form": "hình thức khen thưởng"}
-KIND_VI = {NomineeKind.INDIVIDUAL: "cá nhân", NomineeKind.COLLECTIVE: "tập thể"}
 DATE_FORMAT = "dd/mm/yyyy"
 MIN_AGE_YEARS = 15  # the minimum working age: a younger birth date is a typo in the year
 YES_NO_PROMPT = "Chọn Có hoặc Không. Để trống được hiểu là Không."
@@ -52,71 +52,6 @@ _ATTACHMENT_SEPARATOR = re.compile(r"[;\n]")
 def _either(choices: list[str], word: str) -> str:
     """The choices as a sentence lists them: A, B hoặc C (A, B or C)."""
     return f"{', '.join(choices[:-1])} {word} {choices[-1]}"
-
-
-# --------------------------------------------------------------------------------------------
-# Dropdowns and Excel-side checks
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dropdown:
-    """A list of choices on the "Danh mục" sheet, named so a column's validation can use it."""
-
-    name: str  # the workbook's defined name
-    heading: str
-    values: tuple[str, ...]
-    width: float = 16
-    # Its place on "Danh mục": the awards first (people's titles, their forms, then the
-    # collectives'), then the others.
-    rank: tuple[int, ...] = (1,)
-
-
-GENDER_LIST = Dropdown("DM_GIOI_TINH", "Giới tính", GENDERS, rank=(1, 0))
-YES_NO_LIST = Dropdown("DM_CO_KHONG", "Có/Không", (YES, NO), rank=(1, 1))
-INITIATIVE_LIST = Dropdown(
-    "DM_SANG_KIEN", "Sáng kiến – cấp công nhận", tuple(INITIATIVE_LABELS.values()), rank=(1, 2)
-)
-
-
-def award_dropdown(kind: NomineeKind, category: str, index: AwardIndex) -> Dropdown:
-    award = "DH" if category == "title" else "HT"
-    who = "CA_NHAN" if kind == NomineeKind.INDIVIDUAL else "TAP_THE"
-    return Dropdown(
-        f"DM_{award}_{who}",
-        f"{CATEGORIES[category].capitalize()} – {KIND_VI[kind]}",
-        tuple(index.names(kind, category)),
-        width=34,
-        rank=(0, kind != NomineeKind.INDIVIDUAL, category != "title"),
-    )
-
-
-def _list_rule(dropdown: Dropdown, prompt: str, error: str) -> DataValidation:
-    return DataValidation(
-        type="list",
-        formula1=dropdown.name,
-        allow_blank=True,
-        showInputMessage=True,
-        promptTitle="Chọn từ danh sách",
-        prompt=prompt,
-        showErrorMessage=True,
-        errorTitle="Giá trị không hợp lệ",
-        error=error,
-    )
-
-
-def _between_rule(kind: str, low: str, high: str, error: str, **extra: Any) -> DataValidation:
-    return DataValidation(
-        type=kind,
-        operator="between",
-        formula1=low,
-        formula2=high,
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=extra.pop("errorTitle", "Giá trị không hợp lệ"),
-        error=error,
-        **extra,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +134,7 @@ class Choice(Codec):
         return [self.dropdown]
 
     def validation(self, kind: NomineeKind, index: AwardIndex) -> DataValidation | None:
-        return _list_rule(self.dropdown, self.prompt, self.error)
+        return list_rule(self.dropdown, self.prompt, self.error)
 
     def decode(self, row: Row, column: Column, cell: Any) -> Any:
         text = row.text(column, cell)
@@ -230,7 +165,7 @@ class YesNo(Codec):
         return [YES_NO_LIST]
 
     def validation(self, kind: NomineeKind, index: AwardIndex) -> DataValidation | None:
-        return _list_rule(YES_NO_LIST, YES_NO_PROMPT, "Chỉ chọn Có hoặc Không.")
+        return list_rule(YES_NO_LIST, YES_NO_PROMPT, "Chỉ chọn Có hoặc Không.")
 
     def decode(self, row: Row, column: Column, cell: Any) -> bool:
         value = row.value(column, cell)
@@ -255,7 +190,7 @@ class BirthDate(Codec):
     number_format = DATE_FORMAT
 
     def validation(self, kind: NomineeKind, index: AwardIndex) -> DataValidation | None:
-        return _between_rule(
+        return between_rule(
             "date",
             "DATE(1900,1,1)",
             "TODAY()",
@@ -355,7 +290,7 @@ class Years(Codec):
     high: int
 
     def validation(self, kind: NomineeKind, index: AwardIndex) -> DataValidation | None:
-        return _between_rule(
+        return between_rule(
             "whole",
             str(self.low),
             str(self.high),
@@ -402,7 +337,7 @@ class Percent(Codec):
         return None if value is None else round(value * 100, 4)
 
     def validation(self, kind: NomineeKind, index: AwardIndex) -> DataValidation | None:
-        return _between_rule("decimal", "0", "100", "Tỷ lệ nữ là số từ 0 đến 100.")
+        return between_rule("decimal", "0", "100", "Tỷ lệ nữ là số từ 0 đến 100.")
 
     def decode(self, row: Row, column: Column, cell: Any) -> float | None:
         value = row.value(column, cell)
@@ -458,7 +393,7 @@ class Award(Codec):
         if not dropdown.values:
             return None
         what = CATEGORIES[self.category]
-        return _list_rule(
+        return list_rule(
             dropdown,
             f"Chọn {what} từ danh sách của đợt thi đua.",
             f"Chỉ chọn {what} có trong danh sách thả xuống.",

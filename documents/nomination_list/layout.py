@@ -9,12 +9,6 @@ from datetime import date
 
 from documents.nomination_list.cells import lookup_key
 from documents.nomination_list.codecs import (
-    CATEGORIES,
-    GENDER_LIST,
-    GENDERS,
-    INITIATIVE_LABELS,
-    INITIATIVE_LIST,
-    KIND_VI,
     YES_NO_PROMPT,
     Attachments,
     Award,
@@ -26,6 +20,14 @@ from documents.nomination_list.codecs import (
     Text,
     Years,
     YesNo,
+)
+from documents.nomination_list.dropdowns import (
+    CATEGORIES,
+    GENDER_LIST,
+    GENDERS,
+    INITIATIVE_LABELS,
+    INITIATIVE_LIST,
+    KIND_VI,
 )
 from documents.nomination_list.errors import ErrorCode, RowError
 from documents.text import match_key

@@ -7,17 +7,17 @@ Whatever arrives, the reader answers within a budget fixed in advance, in three 
    declared sizes and compression ratios. Python's zipfile never inflates a part past its
    declared size, so a zip bomb is refused on what it declares.
 2. **What openpyxl parses when it opens the workbook**, measured before it does: every part is
-   read as a stream and its markup counted (``<`` per element), except each worksheet's body,
-   which opening does not parse when a ``<dimension>`` gives the sheet's size (openpyxl's own
-   sizing step is run on a metered stream to find out). Parts that become Python objects one
-   element at a time (styles, the workbook, relationships) have a budget of their own, because
-   each of their elements costs ~20 µs and ~2 KB.
-3. **What the reader parses while it streams the rows**: every sheet it reads goes through a
-   :class:`MeteredStream` charging the same :class:`Budget`, and the reader reads at most the
-   template's row capacity and stops at a run of blank rows after it.
+   read as a stream and its markup counted, except each worksheet's rows, which opening does
+   not parse when a ``<dimension>`` gives the sheet's size (openpyxl's own sizing step is run
+   on a metered stream to find out; a sheet without one must be small). Parts that become
+   Python objects one element at a time (styles, the workbook, relationships) have a small
+   budget of their own: each element costs them ~20 µs and ~2 KB.
+3. **What the reader parses while it streams the rows** (:mod:`.rows`): through a
+   :class:`MeteredStream` charging the same :class:`Budget`, keeping nothing but the row at
+   hand, up to the template's row capacity and a run of blank rows after it.
 
-The budget is in markup (elements) and bytes because that is what parsing costs: ~1 µs and at
-most ~85 bytes of memory per element, whatever the file says about itself.
+Markup is what parsing costs: each element ("<") and attribute ("=") takes ~1-3 µs and, while
+it is held, ~100 bytes, whatever the file says about itself.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ _LOOKS_LIKE = {b"%PDF": "tệp PDF", b"\x89PNG": "ảnh PNG", b"\xff\xd8\xff": "
 
 @dataclass(frozen=True)
 class ListLimits:
-    """What a unit's list may weigh. The defaults hold a full template (10,000 rows a sheet)
-    with room to spare and answer any file within ~5 s and ~300 MB on one core."""
+    """What a unit's list may weigh. The defaults read a list of 10,000 full rows with room to
+    spare and answer any file within ~5 s and ~300 MB on one core (tests/bench/bench_hostile)."""
 
     max_file_bytes: int = 20 * MiB  # the upload cap (TONVINH_LIST_MAX_BYTES)
     max_rows: int = 10_000  # the template's row capacity per sheet (TONVINH_LIST_MAX_ROWS)
@@ -71,12 +71,18 @@ class ListLimits:
     max_unpacked_bytes: int = 256 * MiB  # declared size of all parts together
     max_ratio: int = 100  # compression ratio refused for parts larger than ratio_floor_bytes
     ratio_floor_bytes: int = 1 * MiB
-    markup_per_row: int = 150  # elements parsed per row of capacity (a full row has ~90)
-    bytes_per_row: int = 6 * 1024  # XML bytes parsed per row of capacity (a full row ~1.1 KB)
-    max_structure_markup: int = 50_000  # elements of styles, workbook, relationships...
+    # What may be parsed in all, per row of capacity. Markup is elements and attributes (each
+    # "<" and "="): a full row of the template has ~125 and ~1.1 KB. Parsing costs ~1-3 µs
+    # for each, so this bounds the time.
+    markup_per_row: int = 140
+    bytes_per_row: int = 6 * 1024
+    max_structure_markup: int = 50_000  # of styles, workbook, relationships...
+    # The shared strings are read whole when the workbook opens (~100,000 for a full list).
+    max_strings_markup: int = 600_000
+    max_tag_bytes: int = 64 * 1024  # one tag, attributes and all (a cell's is ~40 bytes)
     # A sheet that does not declare its size is read whole when the workbook opens (and once
     # more here, to know): it must be small, ~2,000 full rows. Excel always declares it.
-    max_unsized_markup: int = 200_000
+    max_unsized_markup: int = 250_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ListLimits:
@@ -84,7 +90,7 @@ class ListLimits:
 
     @property
     def max_markup(self) -> int:
-        """Elements parsed in all, opening the workbook and reading its rows."""
+        """Elements and attributes parsed in all, opening the workbook and reading its rows."""
         return (self.max_rows + self.blank_run) * self.markup_per_row
 
     @property
@@ -115,8 +121,9 @@ class Budget:
         self.xml_bytes = 0
         self.structure = 0  # markup of the parts that become objects one element at a time
 
-    def charge(self, data: bytes, *, structure: bool = False) -> None:
-        markup = data.count(b"<")
+    def charge(self, data: bytes, *, structure: bool = False) -> int:
+        """Charge ``data``; its markup. Past any limit, :class:`BudgetExceeded`."""
+        markup = data.count(b"<") + data.count(b"=")
         self.markup += markup
         self.xml_bytes += len(data)
         if structure:
@@ -127,28 +134,39 @@ class Budget:
             or self.structure > self.limits.max_structure_markup
         ):
             raise BudgetExceeded()
+        return markup
 
     def metered(self, stream: IO[bytes], *, part_markup: int | None = None) -> MeteredStream:
         return MeteredStream(stream, self, part_markup)
 
 
 class MeteredStream:
-    """A part's stream that charges the budget for every byte handed to the parser, and
-    refuses the part itself past ``part_markup`` elements."""
+    """A part's stream that charges the budget for every byte handed to the parser, refuses
+    the part itself past ``part_markup``, and any tag longer than the limits allow (expat
+    holds a whole tag, attributes and all, before it hands it over)."""
 
     def __init__(self, stream: IO[bytes], budget: Budget, part_markup: int | None) -> None:
         self._stream = stream
         self._budget = budget
         self._part_markup = part_markup
         self._markup = 0
+        self._offset = 0
+        self._open_tag: int | None = None  # where the tag not yet closed began
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(_CHUNK if size is None or size < 0 else size)
-        self._budget.charge(data)
-        if self._part_markup is not None:
-            self._markup += data.count(b"<")
-            if self._markup > self._part_markup:
-                raise UnsizedSheetTooLarge()
+        self._markup += self._budget.charge(data)
+        if self._part_markup is not None and self._markup > self._part_markup:
+            raise UnsizedSheetTooLarge()
+        last_open, last_close = data.rfind(b"<"), data.rfind(b">")
+        if last_open > last_close:
+            self._open_tag = self._offset + last_open
+        elif last_close >= 0:
+            self._open_tag = None
+        self._offset += len(data)
+        too_long = self._budget.limits.max_tag_bytes
+        if self._open_tag is not None and self._offset - self._open_tag > too_long:
+            raise BudgetExceeded()
         return data
 
     def close(self) -> None:
@@ -177,7 +195,7 @@ def too_much_data(limits: ListLimits, exceeded: BudgetExceeded) -> SubmissionRej
     return refuse(
         ErrorCode.TOO_MUCH_DATA,
         "Tệp chứa nhiều dữ liệu hoặc định dạng hơn hẳn một danh sách đầy "
-        f"({limits.max_rows} dòng mỗi sheet). Hãy chép các dòng sang tệp mẫu đã được gửi "
+        f"({limits.max_rows} dòng). Hãy chép các dòng sang tệp mẫu đã được gửi "
         "(Paste Special > Values) rồi gửi lại",
         "the workbook holds far more markup than a full list",
         max_rows=limits.max_rows,
@@ -257,8 +275,14 @@ def check_package(data: bytes, limits: ListLimits) -> Budget:
                 if _is_worksheet(name, part_roles):
                     _charge_sizing(archive, info, budget)
                 else:
-                    structure = _is_structure(name, part_roles)
-                    _charge_whole(archive, info, budget, structure=structure)
+                    strings = SHARED_STRINGS in part_roles
+                    _charge_whole(
+                        archive,
+                        info,
+                        budget,
+                        structure=_is_structure(name, part_roles),
+                        part_markup=limits.max_strings_markup if strings else None,
+                    )
         except BudgetExceeded as exceeded:
             raise too_much_data(limits, exceeded) from None
         except SubmissionRejected:
@@ -373,8 +397,16 @@ def _charge_sizing(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budg
 
 
 def _charge_whole(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, *, structure: bool
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: Budget,
+    *,
+    structure: bool,
+    part_markup: int | None = None,
 ) -> None:
+    markup = 0
     with archive.open(info) as stream:
         while chunk := stream.read(_CHUNK):
-            budget.charge(chunk, structure=structure)
+            markup += budget.charge(chunk, structure=structure)
+            if part_markup is not None and markup > part_markup:
+                raise BudgetExceeded()

@@ -15,16 +15,18 @@ import hashlib
 import io
 import itertools
 import zipfile
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
 from pydantic import ValidationError
 
 from documents.nomination_list.cells import Row, is_blank, name_key
-from documents.nomination_list.codecs import KIND_VI
+from documents.nomination_list.dropdowns import KIND_VI
 from documents.nomination_list.errors import (
     ErrorCode,
     ErrorLog,
@@ -51,11 +53,13 @@ from documents.nomination_list.limits import (
     Budget,
     BudgetExceeded,
     ListLimits,
+    MeteredStream,
     check_package,
     damaged,
     too_much_data,
 )
-from documents.nomination_list.shape import UnreadableFile, header_ok, merged_cells
+from documents.nomination_list.rows import Rows, UnreadableFile, stream_rows
+from documents.nomination_list.shape import header_ok, merged_cells
 from documents.text import clean_text, match_key
 from models.nomination import NominationCreate, NomineeKind
 
@@ -166,35 +170,9 @@ def _find_sheet(names: Sequence[str], wanted: str) -> str | None:
     return next((name for name in names if match_key(name) == key), None)
 
 
-def _metered(sheet: Any, budget: Budget) -> Callable[[], IO[bytes]]:
-    """Make every read of the sheet's XML charge ``budget``; returns the unmetered opener.
-
-    openpyxl opens a read-only sheet's part through ``_get_source`` each time rows are asked
-    for; the instance's own opener shadows it (a test proves the budget holds).
-    """
-    open_source: Callable[[], IO[bytes]] = sheet._get_source
-    sheet._get_source = lambda: budget.metered(open_source())
-    return open_source
-
-
-def _rows(sheet: Any, **bounds: int) -> Generator[tuple[Any, ...], None, None]:
-    """Stream rows, turning openpyxl's failures on a damaged file into :class:`UnreadableFile`
-    (and only those: errors in this package's own code must not pass for a bad file). Closing
-    this generator closes the sheet's stream."""
-    iterator = sheet.iter_rows(**bounds)
-    try:
-        while True:
-            try:
-                row = next(iterator)
-            except StopIteration:
-                return
-            except BudgetExceeded:
-                raise
-            except Exception as exc:
-                raise UnreadableFile() from exc
-            yield row
-    finally:
-        iterator.close()
+def _metered(sheet: Any, budget: Budget) -> Callable[[], MeteredStream]:
+    """The sheet's XML, every byte read charged to ``budget``."""
+    return lambda: budget.metered(sheet._get_source())
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,12 +200,13 @@ def _read_meta(
         )
         return None
     sheet = book[name]
-    _metered(sheet, context.budget)
     values: dict[str, str] = {}
-    for row in _rows(sheet, max_col=2, max_row=_META_ROWS):
-        if len(row) < 2 or row[0].value is None:
-            continue
-        values[str(row[0].value).strip()] = clean_text(str(row[1].value or ""))
+    with closing(stream_rows(sheet, _metered(sheet, context.budget), 2)) as rows:
+        for number, (key, value) in rows:
+            if number > _META_ROWS:
+                break
+            if key.value is not None:
+                values[str(key.value).strip()] = clean_text(str(value.value or ""))
     version = values.get("template_version", "")
     if values.get("format") != META_FORMAT or version not in SUPPORTED_VERSIONS:
         log.add(
@@ -309,32 +288,24 @@ def _read_sheet(sheet: Any, spec: SheetSpec, context: _Context) -> _SheetResult:
     of blank rows ends the sheet, however many rows the file declares.
     """
     log, limits = context.log, context.limits
-    # The stored dimension can be wrong in files from other tools: rows are read as they are.
-    sheet.reset_dimensions()
-    open_source = _metered(sheet, context.budget)
-    rows = _rows(sheet, min_row=1, max_col=len(spec.columns))
-    try:
-        # Rows 1-3 and a few more: enough to recognise a header that rows inserted above moved.
-        head = list(itertools.islice(rows, HEADER_ROW + HEADER_SEARCH))
-        if not header_ok(spec, head, log):
+    width = len(spec.columns)
+    with closing(stream_rows(sheet, _metered(sheet, context.budget), width)) as rows:
+        header = _header(spec, rows, log)
+        if header is None:
             return _SheetResult(False, 0, [])
-        merged_cells(open_source, spec, log)
-
+        merged_cells(sheet._get_source, spec, log)
         nominations: list[NominationCreate] = []
         identities: dict[object, list[int]] = {}
-        seen = blank_run = 0
+        seen = 0
         last_row = FIRST_DATA_ROW + limits.max_rows - 1
-        for number, cells in enumerate(
-            itertools.chain(head[HEADER_ROW:], rows), start=FIRST_DATA_ROW
-        ):
+        for number, cells in itertools.chain(header, rows):
             # An empty row, or one where only STT was pre-numbered.
             blank = all(is_blank(cell.value) for cell in cells[1:])
             if number > last_row:
+                if number >= last_row + 1 + limits.blank_run:
+                    break  # a run of blank rows past the capacity ended the sheet
                 if not blank:
                     log.add(_too_many_rows(spec, number, limits.max_rows))
-                    break
-                blank_run += 1
-                if blank_run >= limits.blank_run:
                     break
                 continue
             if blank:
@@ -345,10 +316,26 @@ def _read_sheet(sheet: Any, spec: SheetSpec, context: _Context) -> _SheetResult:
                 identities.setdefault(identity, []).append(number)
             if nomination is not None:
                 nominations.append(nomination)
-    finally:
-        rows.close()
     _report_duplicates(spec, identities, log)
     return _SheetResult(True, seen, nominations)
+
+
+def _header(spec: SheetSpec, rows: Rows, log: ErrorLog) -> list[tuple[int, tuple[Any, ...]]] | None:
+    """Read the rows around the header and check it; the data rows among them, or None when
+    the header is wrong (the rows under a wrong header are not read: no cascade of errors)."""
+    # Rows 1-3 and a few more: enough to recognise a header that rows inserted above moved.
+    head_rows = HEADER_ROW + HEADER_SEARCH
+    head: dict[int, tuple[Any, ...]] = {}
+    after: list[tuple[int, tuple[Any, ...]]] = []
+    for number, cells in rows:
+        if number > head_rows:
+            after.append((number, cells))
+            break
+        head[number] = cells
+    blank = (EMPTY_CELL,) * len(spec.columns)
+    if not header_ok(spec, [head.get(n, blank) for n in range(1, head_rows + 1)], log):
+        return None
+    return [(n, cells) for n, cells in sorted(head.items()) if n >= FIRST_DATA_ROW] + after
 
 
 def _too_many_rows(spec: SheetSpec, number: int, max_rows: int) -> RowError:

@@ -12,14 +12,18 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from documents.nomination_list.errors import ErrorCode, ErrorLog, RowError
 from documents.nomination_list.layout import FIRST_DATA_ROW, HEADER_ROW, SheetSpec
+from documents.nomination_list.rows import UnreadableFile
 from documents.text import clean_text, match_key
 
 _CHUNK = 1024 * 1024
-_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
-
-
-class UnreadableFile(Exception):
-    """openpyxl failed while streaming the file: it is damaged, whatever it claims to be."""
+# A mergeCell element: looked for only where "mergeCell" is mentioned, within a short window.
+_MERGE_CELL = re.compile(
+    rb'<(?:\w{1,16}:)?mergeCell\s[^>]{0,256}?ref="([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})"'
+)
+_WINDOW = 512
+# Far more mentions than any list has (the template has two merges a sheet): the scan stops
+# there, so a sheet of nothing but "<mergeCell " costs no more than its inflating.
+_MAX_MENTIONS = 10_000
 
 
 def _header_key(text: str) -> str:
@@ -95,15 +99,32 @@ def merged_cells(open_source: Callable[[], IO[bytes]], spec: SheetSpec, log: Err
     holds it in the first row only. Read-only mode does not expose merges, so the sheet's XML
     is scanned for them, a chunk at a time (the merges follow the rows, megabytes later)."""
     pending = b""
+    mentions = 0
     for chunk in _chunks(open_source):
-        buffer = pending + chunk
-        end = 0
-        if b"mergeCell" in buffer:
-            for match in _MERGE_CELL.finditer(buffer):
-                _merge_error(match.group(1).decode(), spec, log)
-                end = match.end()
-        # A mergeCell cut by the chunk's end is matched with the next chunk.
-        pending = buffer[max(end, len(buffer) - 256) :]
+        pending, found = _scan(pending + chunk, spec, log, final=False)
+        mentions += found
+        if mentions > _MAX_MENTIONS:
+            return
+    _scan(pending, spec, log, final=True)
+
+
+def _scan(buffer: bytes, spec: SheetSpec, log: ErrorLog, *, final: bool) -> tuple[bytes, int]:
+    """Report the merges mentioned in ``buffer``; what to carry into the next chunk (a mention
+    the chunk's end may cut), and how many mentions were looked at."""
+    mentions = 0
+    position = buffer.find(b"mergeCell")
+    while position >= 0 and mentions <= _MAX_MENTIONS:
+        start = buffer.rfind(b"<", max(position - 20, 0), position)
+        if not final and start >= 0 and len(buffer) - start < _WINDOW:
+            return buffer[start:], mentions
+        mentions += 1
+        match = _MERGE_CELL.match(buffer, start, start + _WINDOW) if start >= 0 else None
+        if match is not None:
+            _merge_error(match.group(1).decode(), spec, log)
+        position = buffer.find(b"mergeCell", position + len(b"mergeCell"))
+    # Without a mention near the end, only one cut in two needs carrying (with its "<" and
+    # a namespace prefix).
+    return buffer[-32:], mentions
 
 
 def _chunks(open_source: Callable[[], IO[bytes]]) -> Iterator[bytes]:

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 
-from documents.nomination_list.codecs import CATEGORIES, Dropdown
+from documents.nomination_list.dropdowns import CATEGORIES, Dropdown
 from documents.nomination_list.layout import (
     FIRST_DATA_ROW,
     FORMATTED_ROWS,

@@ -154,17 +154,74 @@ def fat_rows(source: Path, target: Path, rows: int = 100, cells: int = 2_000) ->
     return _write_sheet(source, target, write_rows, dimension=f"A1:R{rows + 5}")
 
 
-def styles_bomb(source: Path, target: Path, formats: int = 100_000) -> Path:
-    """A stylesheet with ``formats`` cell formats (Excel itself stops at 64,000)."""
+def giant_row(source: Path, target: Path, cells: int = 200_000) -> Path:
+    """One row of ``cells`` empty cells: the whole row is in memory before it ends."""
+
+    def write_rows(first: int) -> Iterator[bytes]:
+        yield b'<row r="%d">' % first + b"<c/>" * cells + b"</row>"
+
+    return _write_sheet(source, target, write_rows, dimension=f"A1:R{first_free(source)}")
+
+
+def long_tag(source: Path, target: Path, size: int = 100_000) -> Path:
+    """A cell whose tag carries a ``size``-byte attribute: expat holds a tag whole."""
+
+    def write_rows(first: int) -> Iterator[bytes]:
+        padding = b"a" * size
+        yield b'<row r="%d"><c r="B%d" x="%s" t="n"><v>1</v></c></row>' % (first, first, padding)
+
+    return _write_sheet(source, target, write_rows, dimension=f"A1:R{first_free(source)}")
+
+
+def first_free(source: Path) -> int:
+    """The first row after the template's own rows."""
+    return _last_row(_sheet_parts(source)[0]) + 1
+
+
+def merge_flood(source: Path, target: Path, count: int = 2_000_000) -> Path:
+    """``count`` merged ranges after the rows, each in the data area."""
+    before, close, after = _sheet_parts(source)
 
     def write(stream: IO[bytes]) -> None:
-        stream.write(
-            b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        )
-        stream.write(b'<cellXfs count="%d">' % formats + b"<xf/>" * formats)
-        stream.write(b"</cellXfs></styleSheet>")
+        stream.write(before + close + b'<mergeCells count="%d">' % count)
+        merges = (b'<mergeCell ref="A%d:B%d"/>' % (n, n) for n in range(10, 10 + count))
+        for block in _blocks(merges):
+            stream.write(block)
+        stream.write(b"</mergeCells>" + after)
+
+    return _rewrite(source, target, {SHEET: write})
+
+
+def styles_bomb(source: Path, target: Path, formats: int = 100_000) -> Path:
+    """The template's stylesheet with ``formats`` more cell formats (Excel stops at 64,000)."""
+    with zipfile.ZipFile(source) as archive:
+        styles = archive.read("xl/styles.xml")
+    end = styles.index(b"</cellXfs>")
+
+    def write(stream: IO[bytes]) -> None:
+        stream.write(styles[:end])
+        for _ in range(formats // 10_000):
+            stream.write(b"<xf/>" * 10_000)
+        stream.write(b"<xf/>" * (formats % 10_000) + styles[end:])
 
     return _rewrite(source, target, {"xl/styles.xml": write})
+
+
+def cell_flood(source: Path, target: Path, rows: int = 150, cells: int = 10_000) -> Path:
+    """Rows of ``cells`` empty cells each past the template's columns, each cell with its own
+    reference (so the part compresses like a real sheet, ~10x, and passes the zip checks)."""
+    from openpyxl.utils import get_column_letter
+
+    letters = [get_column_letter(column).encode() for column in range(30, 30 + cells)]
+
+    def write_rows(first: int) -> Iterator[bytes]:
+        for n in range(first, first + rows):
+            number = b"%d" % n
+            yield b'<row r="%s">' % number
+            yield b"".join(b'<c r="%s%s"/>' % (letter, number) for letter in letters)
+            yield b"</row>"
+
+    return _write_sheet(source, target, write_rows, dimension=f"A1:R{rows + 5}")
 
 
 def many_parts(source: Path, target: Path, count: int = 300) -> Path:

@@ -9,6 +9,7 @@ template). How long each takes and how much memory is measured by
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ from documents.nomination_list import (
     RowError,
     SubmissionRejected,
     read_nomination_list,
+    shape,
 )
 
 from . import hostile
-from .builders import TODAY, read, rejected
+from .builders import TODAY, edit, read, rejected
 
 
 def only_error(rejection: SubmissionRejected) -> RowError:
@@ -155,7 +157,7 @@ def test_blank_rows_after_the_real_ones_end_the_sheet(
     files: dict[str, Path], awards: list[AwardChoice]
 ) -> None:
     """4 million blank rows, declared in the sheet's dimension, after two valid people: the
-    list is accepted. Reading them all would overrun the budget (~1.65 million elements) and
+    list is accepted. Reading them all would overrun the budget (~1.1 million elements) and
     be refused, so acceptance shows the reading stopped at the blank run."""
     parsed = read(files["blank_flood"], awards)
     assert [(n.row_number, n.full_name) for n in parsed.nominations] == [
@@ -170,6 +172,51 @@ def test_rows_are_read_within_the_budget(files: dict[str, Path], awards: list[Aw
     assert len(read(files["fat_rows"], awards).nominations) == 2
     error = only_error(rejected(files["fat_rows"], awards, limits=ListLimits(max_rows=100)))
     assert error.code == "too_much_data"
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 600, 1024 * 1024])
+def test_merges_are_found_wherever_the_sheet_is_cut(
+    files: dict[str, Path],
+    tmp_path: Path,
+    awards: list[AwardChoice],
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+) -> None:
+    """The merged-cell scan reads the sheet a chunk at a time (bounded memory); a merge cut by
+    a chunk's end is still found, once."""
+    path = edit(
+        hostile.template(tmp_path / "gop.xlsx"),
+        lambda book: book[SHEET_INDIVIDUALS].merge_cells("G4:G5"),
+    )
+    monkeypatch.setattr(shape, "_CHUNK", chunk)
+    error = only_error(rejected(path, awards))
+    assert (error.row, error.column, error.code) == (4, "Đơn vị công tác", "merged_cells")
+
+
+@pytest.mark.parametrize(
+    "build", [hostile.giant_row, hostile.long_tag], ids=["a-row-of-200000-cells", "a-100-KB-tag"]
+)
+def test_what_would_sit_whole_in_memory_is_refused(
+    files: dict[str, Path],
+    tmp_path: Path,
+    awards: list[AwardChoice],
+    build: Callable[[Path, Path], Path],
+) -> None:
+    """A row is parsed once it ends and a tag once it closes: both are bounded."""
+    error = only_error(rejected(build(files["template"], tmp_path / "x.xlsx"), awards))
+    assert error.code == "too_much_data"
+
+
+def test_a_flood_of_merges_is_reported_within_bounds(
+    files: dict[str, Path], tmp_path: Path, awards: list[AwardChoice]
+) -> None:
+    """20,000 merged ranges in the data area: the scan stops at 10,000 mentions, and what
+    follows the rows is never parsed."""
+    path = hostile.merge_flood(files["template"], tmp_path / "gop.xlsx", 20_000)
+    rejection = rejected(path, awards)
+    assert {e.code for e in rejection.errors} == {"merged_cells"}
+    assert len(rejection.errors) == MAX_ERRORS
+    assert rejection.total_errors <= 10_000
 
 
 def test_an_error_flood_is_summed_up(files: dict[str, Path], awards: list[AwardChoice]) -> None:
@@ -233,14 +280,15 @@ def test_a_zip_that_is_not_a_workbook(tmp_path: Path, awards: list[AwardChoice])
     assert error.code == "not_xlsx"
 
 
-def test_a_workbook_damaged_inside(good_file: Path, awards: list[AwardChoice]) -> None:
+@pytest.mark.parametrize("kept", [0.5, 0.95], ids=["in-the-rows", "after-the-rows"])
+def test_a_workbook_damaged_inside(good_file: Path, awards: list[AwardChoice], kept: float) -> None:
     """The package opens but a sheet's XML is cut short (an interrupted download)."""
     damaged = good_file.with_name("hong.xlsx")
     with zipfile.ZipFile(good_file) as source, zipfile.ZipFile(damaged, "w") as target:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                content = content[: len(content) // 2]
+                content = content[: int(len(content) * kept)]
             target.writestr(item, content)
     error = only_error(rejected(damaged, awards))
     assert "Tệp Excel bị hỏng" in error.reason_vi  # found while streaming, not at open
