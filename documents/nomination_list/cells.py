@@ -79,6 +79,15 @@ def is_blank(value: object) -> bool:
     return not clean_text(value)
 
 
+def number_format(cell: Any) -> str:
+    """The cell's display format; "" when its style is not in the workbook (a hand-made file:
+    openpyxl would raise)."""
+    try:
+        return str(cell.number_format or "")
+    except (IndexError, KeyError, AttributeError):
+        return ""
+
+
 def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 

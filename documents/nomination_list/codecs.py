@@ -22,6 +22,7 @@ from documents.nomination_list.cells import (
     Row,
     clean_line,
     lookup_key,
+    number_format,
     number_text,
 )
 from documents.nomination_list.dropdowns import (
@@ -346,7 +347,7 @@ class Percent(Codec):
         percent: float | None = None
         if isinstance(value, int | float) and not isinstance(value, bool):
             # Typing "45%" makes Excel store 0.45 with a percent format: read what was shown.
-            percent = float(value) * 100 if "%" in str(cell.number_format or "") else float(value)
+            percent = float(value) * 100 if "%" in number_format(cell) else float(value)
         elif isinstance(value, str):
             text = clean_text(value).rstrip("%").strip().replace(",", ".")
             try:

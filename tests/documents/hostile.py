@@ -144,7 +144,7 @@ def error_flood(source: Path, target: Path, count: int = 300_000) -> Path:
     return _write_sheet(source, target, rows, dimension=f"A1:R{count + 5}")
 
 
-def fat_rows(source: Path, target: Path, rows: int = 100, cells: int = 2_000) -> Path:
+def fat_rows(source: Path, target: Path, rows: int = 50, cells: int = 2_000) -> Path:
     """Rows padded with thousands of empty cells past the template's columns."""
     padding = b"<c/>" * cells
 

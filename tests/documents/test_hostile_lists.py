@@ -24,6 +24,7 @@ from documents.nomination_list import (
     read_nomination_list,
     shape,
 )
+from models.settings import Settings
 
 from . import hostile
 from .builders import TODAY, edit, read, rejected
@@ -167,10 +168,13 @@ def test_blank_rows_after_the_real_ones_end_the_sheet(
 
 
 def test_rows_are_read_within_the_budget(files: dict[str, Path], awards: list[AwardChoice]) -> None:
-    """100 rows of 2,000 empty cells each: fine for a 10,000-row list's budget, refused by a
-    100-row list's while streaming (the sheet declares its size, so opening is cheap)."""
+    """50 rows of 2,000 empty cells each: within a 10,000-row list's budget, past a 10-row
+    list's (14,000 elements and attributes), refused while streaming: the sheet declares its
+    size, so opening the workbook costs ~6,000."""
     assert len(read(files["fat_rows"], awards).nominations) == 2
-    error = only_error(rejected(files["fat_rows"], awards, limits=ListLimits(max_rows=100)))
+    small = ListLimits(max_rows=10, blank_run=90)
+    assert small.max_markup == 14_000
+    error = only_error(rejected(files["fat_rows"], awards, limits=small))
     assert error.code == "too_much_data"
 
 
@@ -217,6 +221,33 @@ def test_a_flood_of_merges_is_reported_within_bounds(
     assert {e.code for e in rejection.errors} == {"merged_cells"}
     assert len(rejection.errors) == MAX_ERRORS
     assert rejection.total_errors <= 10_000
+
+
+def test_a_cell_styled_with_a_style_the_file_lacks(
+    good_file: Path, tmp_path: Path, awards: list[AwardChoice]
+) -> None:
+    """A hand-made file points a cell at style 99,999: the value is read as shown, unformatted."""
+    edited = tmp_path / "kieu.xlsx"
+    with zipfile.ZipFile(good_file) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                content = content.replace(b'<c r="F5" t="n">', b'<c r="F5" s="99999" t="n">')
+            target.writestr(item, content)
+    assert read(edited, awards).nominations[3].women_share == 0.45
+
+
+def test_the_capacity_and_the_cap_are_settings(
+    good_file: Path, awards: list[AwardChoice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TONVINH_LIST_MAX_ROWS and TONVINH_LIST_MAX_BYTES: the good file has two people."""
+    monkeypatch.setenv("TONVINH_LIST_MAX_ROWS", "1")
+    monkeypatch.setenv("TONVINH_LIST_MAX_BYTES", "100000")
+    limits = ListLimits.from_settings(Settings())
+    assert (limits.max_rows, limits.max_file_bytes) == (1, 100_000)
+    error = rejected(good_file, awards, limits=limits).errors[0]
+    assert (error.sheet, error.code) == (SHEET_INDIVIDUALS, "too_many_rows")
+    assert "Có dữ liệu ở dòng 5, vượt sức chứa của mẫu (1 dòng" in error.reason_vi
 
 
 def test_an_error_flood_is_summed_up(files: dict[str, Path], awards: list[AwardChoice]) -> None:
