@@ -23,12 +23,12 @@ from cli.common import (
     parse_actor,
     parse_date,
     parse_now,
-    read_input_file,
     run_operator,
     unit_app,
     units_app,
 )
 from cli.i18n import t
+from documents.nomination_list import read_upload_file
 from models.db import session_scope
 from models.migrate import upgrade
 from models.outbox import OutboxStatus
@@ -144,7 +144,7 @@ def units_import(
     who, moment = parse_actor(actor), parse_now(now)
 
     def action() -> UnitsImported:
-        data = read_input_file(path, get_settings().list_max_bytes)
+        data = read_upload_file(path, get_settings().list_max_bytes)
         with session_scope() as session:
             return import_units(session, data, path.name, now=moment, actor=who)
 

@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -155,11 +154,8 @@ def run_operator(action: Callable[[], T]) -> T:
         return action()
     except SubmissionRejected as rejected:
         err_console.print(f"[red]{t('Tệp bị từ chối, không lưu gì:', 'File rejected:')}[/red]")
-        for error in rejected.errors:
-            err_console.print(f"  • {escape(str(error))}")
-        more = getattr(rejected, "total_errors", len(rejected.errors)) - len(rejected.errors)
-        if more > 0:
-            err_console.print(t(f"  … và {more} lỗi khác", f"  … and {more} more errors"))
+        for line in rejected.lines():  # the first problems, then how many more
+            err_console.print(f"  • {escape(line)}", soft_wrap=True)
         raise typer.Exit(2) from None
     except OperatorError as refused:
         err_console.print(
@@ -170,27 +166,3 @@ def run_operator(action: Callable[[], T]) -> T:
     except ValidationError as problem:
         err_console.print(f"[red]{escape(str(problem))}[/red]")
         raise typer.Exit(2) from None
-
-
-def read_input_file(path: Path, max_bytes: int) -> bytes:
-    """A file from the operator, read whole but never past ``max_bytes`` (a refusal names the
-    file and the cap), so a wrong path or a huge file is one clear line."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise OperatorError(
-            "file_unreadable",
-            f"Không đọc được tệp '{path}': {exc.strerror or exc}.",
-            f"Cannot read '{path}': {exc.strerror or exc}.",
-            file=str(path),
-        ) from None
-    if len(data) > max_bytes:
-        raise OperatorError(
-            "file_too_large",
-            f"Tệp '{path.name}' quá lớn (tối đa {max_bytes // (1024 * 1024)} MB).",
-            f"'{path.name}' is too large (at most {max_bytes // (1024 * 1024)} MB).",
-            file=path.name,
-            max_bytes=max_bytes,
-        )
-    return data

@@ -26,10 +26,10 @@ from cli.common import (
     emit,
     parse_date,
     parse_now,
-    read_input_file,
     run_operator,
 )
 from cli.i18n import t
+from documents.nomination_list import read_upload_file
 from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.rules.calendar import format_vn_date
@@ -265,7 +265,7 @@ def _csv_row(build: Callable[[dict[str, str]], T], file_name: str, line: int, ro
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV with the line each starts on, as the secretary sees it in an editor
     (the header is line 1), or a refusal naming what is missing."""
-    data = read_input_file(path, get_settings().list_max_bytes)
+    data = read_upload_file(path, get_settings().list_max_bytes)
     try:
         reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
         rows = [(reader.line_num, row) for row in reader]

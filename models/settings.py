@@ -79,8 +79,11 @@ class Settings(BaseSettings):
     scheduler_lock_check_seconds: int = 30
     scheduler_workers: int = 4
 
-    # The largest Excel list or CSV accepted (bytes), checked before anything is parsed.
-    list_max_bytes: int = 20 * 1024 * 1024
+    # A unit's Excel list: the upload cap, and the template's row capacity per sheet. Reading any
+    # file is bounded by these (documents.nomination_list.limits): a list of this many rows is
+    # read in a few seconds, and a larger or stranger file is refused with the reason.
+    list_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    list_max_rows: int = Field(default=10_000, gt=0)
 
     approval_timeout_seconds: int = 7 * 24 * 3600
     outbox_batch_size: int = 200

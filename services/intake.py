@@ -28,13 +28,20 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from documents.nomination_list import ParsedList, SubmissionRejected, read_nomination_list
+from documents.nomination_list import (
+    ListLimits,
+    ParsedList,
+    SubmissionRejected,
+    read_nomination_list,
+)
 from models import audit
 from models.audit import AuditEntity
 from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
+from models.clock import to_vn
 from models.db import AwareDateTime
 from models.nomination import Nomination, NominationCreate, NominationStatus, Submission
 from models.rules.identity import nominee_identity
+from models.settings import get_settings
 from models.unit import Unit
 from services.campaigns import award_choices, find_part, load_campaign
 from services.errors import OperatorError
@@ -110,13 +117,13 @@ def _rejected(file_name: str, unit: str | None, rejected: SubmissionRejected) ->
             sheet=e.sheet,
             row=e.row,
             column=e.column,
-            code=getattr(e, "code", "invalid"),
+            code=e.code,
             reason_vi=e.reason_vi,
             reason_en=e.reason_en,
         )
         for e in rejected.errors
     ]
-    total = getattr(rejected, "total_errors", len(errors))
+    total = rejected.total_errors
     return IntakeResult(
         file=file_name,
         unit=unit,
@@ -160,9 +167,10 @@ def receive_list(
         parsed = read_nomination_list(
             data,
             choices,
-            today=now.date(),
+            today=to_vn(now).date(),
             expected_unit_code=unit_code,
             expected_campaign_code=campaign.code,
+            limits=ListLimits.from_settings(get_settings()),
         )
     except SubmissionRejected as rejected:
         return _rejected(file_name, unit_code, rejected)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import unicodedata
 from datetime import date, datetime
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 
-from documents.nomination_list import RowError, SubmissionRejected
+from documents.nomination_list import ErrorCode, RowError, SubmissionRejected
+from documents.nomination_list.errors import ErrorLog
 from models import audit
 from models.audit import AuditEntity
 from models.campaign import HolidayOverride
@@ -34,42 +36,91 @@ UNIT_COLUMNS = (
     "lang",
 )
 REQUIRED = ("code", "name_vi", "focal_name", "focal_email", "head_name", "head_email")
+# A ministry's register is a few thousand units: far bigger files are refused, not read.
+UNITS_CSV_MAX_ROWS = 50_000
 
 
-def parse_units_csv(data: bytes, file_name: str) -> list[UnitCreate]:
-    """Read and validate every row; raise with the full list of problems, naming row and field."""
+def parse_units_csv(
+    data: bytes, file_name: str, *, max_rows: int = UNITS_CSV_MAX_ROWS
+) -> list[UnitCreate]:
+    """Read and validate every row; raise with the problems, naming row and field.
+
+    At most ``max_rows`` units are read (the caller caps the bytes): a ministry's register is a
+    few thousand lines, so anything bigger is refused with the reason instead of being read
+    for minutes.
+    """
     sheet = file_name
     try:
-        handle = io.StringIO(data.decode("utf-8-sig"), newline="")
-        rows = list(csv.DictReader(handle))
-        header = list(rows[0].keys()) if rows else []
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        rows = list(itertools.islice(reader, max_rows + 1))
+        header = list(reader.fieldnames or [])
     except (UnicodeDecodeError, csv.Error) as exc:
         raise SubmissionRejected(
-            [RowError(sheet, 0, "", "Không đọc được tệp CSV (cần UTF-8)", f"unreadable: {exc}")]
+            [
+                RowError(
+                    sheet,
+                    0,
+                    "",
+                    ErrorCode.UNREADABLE,
+                    "Không đọc được tệp CSV (cần UTF-8)",
+                    f"unreadable: {exc}",
+                )
+            ]
         ) from exc
+    if len(rows) > max_rows:
+        raise SubmissionRejected(
+            [
+                RowError(
+                    sheet,
+                    max_rows + 2,
+                    "",
+                    ErrorCode.TOO_MANY_ROWS,
+                    f"Tệp có hơn {max_rows} đơn vị; hãy kiểm tra lại tệp",
+                    f"more than {max_rows} units",
+                    {"max_rows": max_rows},
+                )
+            ]
+        )
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise SubmissionRejected(
             [
-                RowError(sheet, 1, column, "Thiếu cột bắt buộc", "required column missing")
+                RowError(
+                    sheet,
+                    1,
+                    column,
+                    ErrorCode.MISSING_COLUMN,
+                    "Thiếu cột bắt buộc",
+                    "required column missing",
+                )
                 for column in missing
             ]
         )
-    errors: list[RowError] = []
+    errors = ErrorLog()
     units: list[tuple[int, UnitCreate]] = []
     seen: dict[str, int] = {}
     for row_number, raw in enumerate(rows, start=2):
         row = {k: unicodedata.normalize("NFC", (v or "").strip()) for k, v in raw.items() if k}
         for column in REQUIRED:
             if not row.get(column):
-                errors.append(RowError(sheet, row_number, column, "Ô bắt buộc bị trống", "empty"))
+                errors.add(
+                    RowError(
+                        sheet,
+                        row_number,
+                        column,
+                        ErrorCode.REQUIRED,
+                        "Ô bắt buộc bị trống",
+                        "empty",
+                    )
+                )
         code = row.get("code", "")
         if code in seen:
-            errors.append(
+            errors.add(
                 RowError(
                     sheet,
                     row_number,
                     "code",
+                    ErrorCode.DUPLICATE,
                     f"Mã đơn vị trùng với dòng {seen[code]}",
                     f"duplicate of row {seen[code]}",
                 )
@@ -98,26 +149,32 @@ def parse_units_csv(data: bytes, file_name: str) -> list[UnitCreate]:
                 field = str(problem["loc"][0]) if problem["loc"] else ""
                 if field in empty:
                     continue  # already reported as empty
-                reason = (
-                    "Địa chỉ email không hợp lệ"
-                    if field.endswith("email")
-                    else "Giá trị không hợp lệ"
+                email = field.endswith("email")
+                errors.add(
+                    RowError(
+                        sheet,
+                        row_number,
+                        field,
+                        ErrorCode.INVALID_EMAIL if email else ErrorCode.INVALID,
+                        "Địa chỉ email không hợp lệ" if email else "Giá trị không hợp lệ",
+                        str(problem["msg"]),
+                    )
                 )
-                errors.append(RowError(sheet, row_number, field, reason, str(problem["msg"])))
     known = set(seen)
     for row_number, unit in units:
         if unit.parent_code and unit.parent_code not in known:
-            errors.append(
+            errors.add(
                 RowError(
                     sheet,
                     row_number,
                     "parent_code",
+                    ErrorCode.UNKNOWN_PARENT,
                     f"Đơn vị cấp trên '{unit.parent_code}' không có trong danh sách",
                     "unknown parent unit",
                 )
             )
     if errors:
-        raise SubmissionRejected(errors)
+        raise errors.rejection()
     return [unit for _, unit in units]
 
 

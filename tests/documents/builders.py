@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,14 +11,37 @@ from openpyxl import load_workbook
 
 from documents.nomination_list import (
     AwardChoice,
+    ListHeader,
+    ListLimits,
     ParsedList,
     SubmissionRejected,
     read_nomination_list,
+    read_upload_file,
 )
 from models.nomination import InitiativeLevel, NominationCreate, NomineeKind
 
 CAMPAIGN = "TV2018"
+# March 2019, when the seed campaign collected its lists: "future" means after this.
+TODAY = date(2019, 3, 1)
 UNIT = "VU_BUU_CHINH"
+# The titles and forms a 2018 campaign offers (not every award exists in every campaign).
+AWARDS = (
+    AwardChoice("LDTT", "Lao động tiên tiến", "title", "individual"),
+    AwardChoice("CSTDCS", "Chiến sĩ thi đua cơ sở", "title", "individual"),
+    AwardChoice("CSTD_BO", "Chiến sĩ thi đua cấp Bộ", "title", "individual"),
+    AwardChoice("TTLDTT", "Tập thể lao động tiên tiến", "title", "collective"),
+    AwardChoice("TTLDXS", "Tập thể lao động xuất sắc", "title", "collective"),
+    AwardChoice("CTD_BO", "Cờ thi đua cấp Bộ", "title", "collective"),
+    AwardChoice("BK_BT", "Bằng khen của Bộ trưởng", "form", "both"),
+    AwardChoice("KNC", "Kỷ niệm chương", "form", "individual"),
+)
+HEADER = ListHeader(
+    campaign_code=CAMPAIGN,
+    campaign_name="Biểu dương, tôn vinh điển hình tiên tiến ngành TT&TT năm 2018",
+    unit_code=UNIT,
+    unit_name="Vụ Bưu chính",
+    deadline=date(2019, 3, 8),
+)
 # An achievement that meets every title's report requirement, for the pipeline's nominees.
 ACHIEVEMENT = "Hoàn thành xuất sắc nhiệm vụ; sáng kiến được công nhận cấp Bộ."
 
@@ -82,10 +105,31 @@ def edit(path: Path, change: Callable[[Any], None]) -> Path:
     return path
 
 
-def rejected(path: Path, awards: list[AwardChoice], **expected: str) -> SubmissionRejected:
+def read(
+    path: Path,
+    awards: Sequence[AwardChoice],
+    *,
+    today: date = TODAY,
+    limits: ListLimits | None = None,
+    **expected: str,
+) -> ParsedList:
+    """What intake does with a file: read its bytes (capped), parse them as of ``today``."""
+    limits = limits or ListLimits()
+    data = read_upload_file(path, limits.max_file_bytes)
+    return read_nomination_list(data, awards, today=today, limits=limits, **expected)
+
+
+def rejected(
+    path: Path,
+    awards: Sequence[AwardChoice],
+    *,
+    today: date = TODAY,
+    limits: ListLimits | None = None,
+    **expected: str,
+) -> SubmissionRejected:
     """Parse and return the rejection; fail if the file was accepted."""
     try:
-        parsed: ParsedList = read_nomination_list(path, awards, **expected)
+        parsed = read(path, awards, today=today, limits=limits, **expected)
     except SubmissionRejected as rejection:
         return rejection
     raise AssertionError(f"accepted with {len(parsed.nominations)} rows, expected a rejection")

@@ -1,52 +1,30 @@
-"""Fixtures for the documents: a campaign's awards, a unit's header and realistic nominees."""
+"""Fixtures for the documents: a campaign's awards, a unit's header and realistic nominees.
+
+Nothing here freezes the clock: the list is judged on the ``today`` its reader is given
+(builders.TODAY), and no document reads the clock.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from documents.nomination_list import AwardChoice, ListHeader, write_filled_list
-from models import clock
 from models.nomination import InitiativeLevel, NominationCreate
 
-from .builders import CAMPAIGN, UNIT, collective, person
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Iterator[None]:
-    """March 2019, when the seed campaign collected its lists: "future" means after this."""
-    clock.set_now(datetime(2019, 3, 1, 9, 0, tzinfo=clock.VN_TZ))
-    yield
-    clock.set_now(None)
+from .builders import AWARDS, HEADER, collective, person
 
 
 @pytest.fixture
 def awards() -> list[AwardChoice]:
-    """The titles and forms a 2018 campaign offers (not every award exists in every campaign)."""
-    return [
-        AwardChoice("LDTT", "Lao động tiên tiến", "title", "individual"),
-        AwardChoice("CSTDCS", "Chiến sĩ thi đua cơ sở", "title", "individual"),
-        AwardChoice("CSTD_BO", "Chiến sĩ thi đua cấp Bộ", "title", "individual"),
-        AwardChoice("TTLDTT", "Tập thể lao động tiên tiến", "title", "collective"),
-        AwardChoice("TTLDXS", "Tập thể lao động xuất sắc", "title", "collective"),
-        AwardChoice("CTD_BO", "Cờ thi đua cấp Bộ", "title", "collective"),
-        AwardChoice("BK_BT", "Bằng khen của Bộ trưởng", "form", "both"),
-        AwardChoice("KNC", "Kỷ niệm chương", "form", "individual"),
-    ]
+    return list(AWARDS)
 
 
 @pytest.fixture
 def header() -> ListHeader:
-    return ListHeader(
-        campaign_code=CAMPAIGN,
-        campaign_name="Biểu dương, tôn vinh điển hình tiên tiến ngành TT&TT năm 2018",
-        unit_code=UNIT,
-        unit_name="Vụ Bưu chính",
-        deadline=date(2019, 3, 8),
-    )
+    return HEADER
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ import unicodedata
 
 import pytest
 
-from documents import nomination_list
+from documents.nomination_list.cells import clean_line as _clean_line
+from documents.nomination_list.cells import clean_lines as _clean_lines
+from documents.nomination_list.cells import name_key as _name_key
+from documents.nomination_list.codecs import DEFAULT_ATTACHMENT_KIND
 from documents.text import clean_text, match_key
 from models.nomination import Attachment
-
-_clean_line = nomination_list._clean_line
-_clean_lines = nomination_list._clean_lines
-_name_key = nomination_list._name_key
 
 # Spaces of every kind, invisible characters, dashes, line ends, combining marks, and
 # Vietnamese letters precomposed and decomposed.
@@ -76,5 +75,5 @@ def test_attachments_are_what_the_model_dumps() -> None:
     # The reader writes {"file_name", "kind"} itself; a new field on Attachment must show here.
     assert Attachment(file_name="bao-cao.pdf").model_dump() == {
         "file_name": "bao-cao.pdf",
-        "kind": nomination_list._DEFAULT_ATTACHMENT_KIND,
+        "kind": DEFAULT_ATTACHMENT_KIND,
     }

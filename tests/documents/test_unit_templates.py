@@ -12,13 +12,12 @@ from documents.nomination_list import (
     AwardChoice,
     ListHeader,
     SubmissionRejected,
-    read_nomination_list,
     write_filled_list,
     write_unit_template,
     write_unit_templates,
 )
 
-from .builders import CAMPAIGN, person
+from .builders import CAMPAIGN, person, read
 
 NAME = "Đợt thi đua 2018 & <tôn vinh>"
 HEADERS = [
@@ -49,12 +48,12 @@ def test_bulk_template_is_the_units_own(tmp_path: Path, awards: list[AwardChoice
     header = HEADERS[0]
     (path,) = write_unit_templates([(tmp_path / "t.xlsx", header)], awards)
     with pytest.raises(SubmissionRejected) as refused:
-        read_nomination_list(path, awards, expected_unit_code=header.unit_code)
+        read(path, awards, expected_unit_code=header.unit_code)
     # Only "no rows": identity, version and headers are all as the unit's own template.
     assert len(refused.value.errors) == 1 and "không có dòng nào" in str(refused.value)
     # And a list filled the usual way still belongs to the same unit.
     filled = write_filled_list(
         tmp_path / "f.xlsx", header, awards, [person("Nguyễn Thị Hương", date(1980, 5, 12))]
     )
-    parsed = read_nomination_list(filled, awards, expected_unit_code=header.unit_code)
+    parsed = read(filled, awards, expected_unit_code=header.unit_code)
     assert parsed.header == header
