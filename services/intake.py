@@ -173,7 +173,7 @@ def receive_list(
             limits=ListLimits.from_settings(get_settings()),
         )
     except SubmissionRejected as rejected:
-        return _rejected(file_name, unit_code, rejected)
+        return _rejected(file_name, unit_code or rejected.unit_code, rejected)
     try:
         result = _store_if_new(session, campaign, parsed, file_name, now, actor)
     except OperatorError as refused:

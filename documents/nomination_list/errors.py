@@ -109,12 +109,19 @@ class SubmissionRejected(Exception):
     """The whole file is refused.
 
     ``errors`` holds the first :data:`MAX_ERRORS` problems, in sheet/row order when they came
-    from :class:`ErrorLog`; ``total_errors`` counts every problem found.
+    from :class:`ErrorLog`; ``total_errors`` counts every problem found; ``unit_code`` is whose
+    list the file says it is, when its hidden sheet could be read (so a refusal names the unit).
     """
 
-    def __init__(self, errors: Sequence[RowError], total_errors: int | None = None) -> None:
+    def __init__(
+        self,
+        errors: Sequence[RowError],
+        total_errors: int | None = None,
+        unit_code: str | None = None,
+    ) -> None:
         self.errors: list[RowError] = list(errors[:MAX_ERRORS])
         self.total_errors: int = max(total_errors or 0, len(errors))
+        self.unit_code = unit_code
         super().__init__("\n".join(self.lines()))
 
     @property
@@ -171,5 +178,5 @@ class ErrorLog:
         self._trim()
         return list(self._kept)
 
-    def rejection(self) -> SubmissionRejected:
-        return SubmissionRejected(self.errors(), self.total)
+    def rejection(self, unit_code: str | None = None) -> SubmissionRejected:
+        return SubmissionRejected(self.errors(), self.total, unit_code)

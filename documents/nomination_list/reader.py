@@ -141,7 +141,7 @@ def read_nomination_list(
             )
         )
     if log or header is None:
-        raise log.rejection()
+        raise log.rejection(header.unit_code if header else None)
     digest = hashlib.sha256(data).hexdigest()
     return ParsedList(header=header, nominations=nominations, sha256=digest)
 

@@ -209,6 +209,7 @@ def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
         audit_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
     [result] = intake_submissions(CODE, [str(path)], now=at(campaign.dispatch_on, 10))
     assert result.outcome == "rejected"
+    assert result.unit == planned["codes"][0]  # the hidden sheet names it, refused or not
     text = "\n".join(str(error) for error in result.errors)
     assert 'dòng 4, cột "Ngày sinh"' in text
     assert 'dòng 5, cột "Ngày sinh"' in text  # the formula
