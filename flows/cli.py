@@ -53,6 +53,22 @@ app.add_typer(db_app, name="db")
 app.add_typer(unit_app, name="unit")
 app.add_typer(mail_app, name="mail")
 
+
+@app.callback()
+def _private_var() -> None:
+    # Issue 16: every file this command creates under var/ (database, outputs, logs) is the
+    # owner's only, and what an older version left readable to all is tightened.
+    from models.private_files import private_umask, secure_var
+    from models.settings import get_settings
+
+    private_umask()
+    try:
+        settings = get_settings()
+    except ValidationError:
+        return  # the command itself reports bad settings
+    secure_var(settings.var_dir, [settings.effective_database_url])
+
+
 console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
@@ -603,6 +619,7 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
                 ),
                 soft_wrap=True,
             )
+        _print_mail_blocked(payload)
 
     emit(run_operator(action), as_json, render)
 
@@ -774,8 +791,16 @@ def _addresses(values: list[str]) -> str:
     return ", ".join(values) or "—"
 
 
+def _print_mail_blocked(payload: dict[str, Any]) -> None:
+    """Issue 16: the red "Email không gửi được: …" line while no email can leave at all."""
+    if payload.get("mail_blocked"):
+        line = payload["mail_blocked"]["line"]
+        console.print(line, style="bold red", soft_wrap=True, markup=False)
+
+
 def _render_mail_problems(payload: dict[str, Any]) -> None:
     # Whole lines (soft_wrap): an address or a server's answer cut in two cannot be copied.
+    _print_mail_blocked(payload)
     failed, refused = payload["failed"], payload["partially_refused"]
     console.print(
         t(f"Email gửi lỗi hẳn: {len(failed)}", f"Emails that failed for good: {len(failed)}"),
@@ -892,30 +917,33 @@ def _check_requeue(campaign_code: str, wanted: list[int]) -> None:
     "requeue",
     help=t(
         "Gửi lại các email gửi lỗi (số lấy từ 'tonvinh mail failed') ngay, qua cùng đường gửi "
-        "của các bước; ghi nhật ký kiểm tra. Số không có hoặc không lỗi: không đổi gì.",
+        "của các bước; ghi nhật ký kiểm tra. Số không có hoặc không lỗi: không đổi gì. Không "
+        "ghi số: thử gửi ngay thư đang chờ sau khi đã sửa cấu hình máy chủ thư.",
         "Send failed emails again (ids from 'tonvinh mail failed') right away, through the "
-        "stages' own delivery; audited. An unknown or not-failed id changes nothing.",
+        "stages' own delivery; audited. An unknown or not-failed id changes nothing. No id: "
+        "after fixing the SMTP settings, try the waiting mail now.",
     ),
 )
 def mail_requeue(
     campaign: CampaignArg,
     ids: Annotated[
-        list[int],
-        typer.Argument(min=1, help=t("Số của thư gửi lỗi.", "Ids of the failed emails.")),
-    ],
+        list[int] | None,  # none: retry after a configuration fault (issue 16)
+        typer.Argument(help=t("Số của thư gửi lỗi.", "Ids of the failed emails.")),
+    ] = None,
     actor: ActorOpt = "operator",
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     from flows.common import requeue_failed_emails
 
-    wanted = sorted(set(ids))
+    wanted = sorted(set(ids or []))
     who, moment = parse_actor(actor), parse_now(now)
 
     def action() -> dict[str, Any]:
         from sqlmodel import col, select
 
         from models.outbox import OutboxMessage
+        from notifications.outbox import mail_blocked
 
         _check_requeue(campaign, wanted)
         delivery = requeue_failed_emails(campaign, wanted, who, moment)
@@ -929,11 +957,14 @@ def mail_requeue(
                 {"id": r.id, "kind": r.kind, "status": str(r.status), "error": r.last_error}
                 for r in rows
             ]
+            # Issue 16: is mail still held back by a configuration fault?
+            blocked = mail_blocked(session, load_campaign(session, campaign).id, campaign)
         return {
             "campaign": campaign,
             "requeued": wanted,
             "delivery": delivery,
             "messages": messages,
+            "mail_blocked": blocked.model_dump(mode="json") if blocked else None,
         }
 
     def render(payload: dict[str, Any]) -> None:
@@ -949,10 +980,13 @@ def mail_requeue(
             if m["error"]:
                 line += f" — {m['error']}"
             console.print(line, soft_wrap=True, markup=False)
+        _print_mail_blocked(payload)
 
     result = run_operator(action)
     emit(result, as_json, render)
     if any(m["status"] == OutboxStatus.FAILED for m in result["messages"]):
+        raise typer.Exit(1)
+    if result["mail_blocked"]:  # the settings are still wrong: say so in the exit code too
         raise typer.Exit(1)
 
 

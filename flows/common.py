@@ -28,7 +28,12 @@ from models.rules.calendar import WorkCalendar, vietnam_calendar
 from models.rules.ladder import LadderConfig
 from models.settings import Settings, get_settings
 from models.unit import Unit
-from notifications.outbox import DeliveryReport, deliver_pending, requeue_failed
+from notifications.outbox import (
+    DeliveryReport,
+    deliver_pending,
+    fault_campaigns,  # issue 16: email blocked
+    requeue_failed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +129,8 @@ class Delivery:
 
     report: DeliveryReport
     failed_campaigns: tuple[str, ...]
+    # Campaigns whose mail a configuration fault holds back (or, once fixed, held back).
+    blocked_campaigns: tuple[str, ...] = ()
 
 
 def _run_logger() -> logging.Logger | LoggingAdapter:
@@ -213,15 +220,44 @@ def deliver_and_report(now: datetime) -> Delivery:
     """
     settings = get_settings()
     report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
+    blocked = _report_mail_fault(report)
     if not report.failed_ids:
-        return Delivery(report, ())
+        return Delivery(report, (), blocked)
     with session_scope() as session:
         failed = session.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.id).in_(report.failed_ids))
             .order_by(col(OutboxMessage.id))
         ).all()
-        return Delivery(report, _report_failed_emails(session, failed))
+        return Delivery(report, _report_failed_emails(session, failed), blocked)
+
+
+def _report_mail_fault(report: DeliveryReport) -> tuple[str, ...]:
+    """Issue 16: no email can leave (a configuration fault this run met) or can again (one it
+    found fixed): a `tonvinh.email.blocked` / `tonvinh.email.unblocked` event and an ERROR in
+    the run's log; returns the campaigns concerned (their artifacts show the red line)."""
+    fault = report.fault if report.fault is not None and report.fault.checked else None
+    notice = fault or report.fault_resolved
+    if notice is None:
+        return ()
+    with session_scope() as session:
+        codes = fault_campaigns(session, notice.since)
+    emit_event(
+        event="tonvinh.email.blocked" if fault else "tonvinh.email.unblocked",
+        resource={"prefect.resource.id": "tonvinh.outbox"},
+        related=[
+            {"prefect.resource.id": f"tonvinh.campaign.{c}", "prefect.resource.role": "campaign"}
+            for c in codes
+        ],
+        payload={**notice.payload(), "campaigns": list(codes), "waiting": report.pending_left},
+    )
+    if fault:
+        _run_logger().error(
+            "Email không gửi được: %s — xem `tonvinh status`. (Email is not leaving: %s.)",
+            fault.detail,
+            fault.detail,
+        )
+    return codes
 
 
 @task(

@@ -19,7 +19,13 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.ladder import ProgressState, UnitProgress, standings
 from models.settings import get_settings
 from models.unit import Unit
-from notifications.outbox import failed_messages, partially_refused, partly_refused
+from notifications.outbox import (  # issue 16: no email can leave
+    MailBlocked,
+    failed_messages,
+    mail_blocked,
+    partially_refused,
+    partly_refused,
+)
 
 REMINDER_KINDS = ("reminder", "overdue", "escalation_unit_head", "escalation_department")
 ESCALATION_KINDS = ("escalation_unit_head", "escalation_department")
@@ -56,6 +62,8 @@ class CampaignStatus(BaseModel):
     # Sent, but the server refused some recipient (``tonvinh mail failed`` says whom and why).
     emails_partially_refused: int
     rows: list[UnitStatusRow]
+    # Set while no email can leave at all (a configuration fault): the red line, its cause.
+    mail_blocked: MailBlocked | None = None
 
 
 class ProblemEmail(BaseModel):
@@ -87,6 +95,7 @@ class MailProblems(BaseModel):
     campaign: str
     failed: list[FailedEmail]
     partially_refused: list[RefusedEmail]
+    mail_blocked: MailBlocked | None = None  # no email can leave at all (issue 16)
 
 
 def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
@@ -171,6 +180,7 @@ def mail_problems(session: Session, campaign_code: str) -> MailProblems:
             )
             for m in refused
         ],
+        mail_blocked=mail_blocked(session, campaign.id, campaign.code),
     )
 
 
@@ -255,4 +265,5 @@ def _campaign_status(session: Session, campaign_code: str, now: datetime) -> Cam
         emails_failed=emails.get(OutboxStatus.FAILED, 0),
         emails_partially_refused=session.exec(partially_refused_count(campaign.id)).one(),
         rows=rows,
+        mail_blocked=mail_blocked(session, campaign.id, campaign.code),
     )

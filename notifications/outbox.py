@@ -68,6 +68,7 @@ from models.settings import Settings, get_settings
 from notifications import faults
 from notifications.claims import Claim, claimable, wall_now
 from notifications.faults import FaultNotice, MailBlocked
+from notifications.faults import fault_campaigns as fault_campaigns  # for flows.common
 from notifications.mailer import (
     DeliveryOutcome,
     DeliveryResult,
