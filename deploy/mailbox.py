@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", type=Path, default=Path("var/mailbox"))
     args = parser.parse_args(argv)
     private_umask()  # every email is a file: owner-only, whoever started this process
+    args.dir.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates only its own folder
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
