@@ -129,7 +129,8 @@ class Delivery:
 
     report: DeliveryReport
     failed_campaigns: tuple[str, ...]
-    # Campaigns whose mail a configuration fault holds back (or, once fixed, held back).
+    # Campaigns whose mail a configuration fault has just blocked, or that its fix has just
+    # released: their artifacts must say so (issue 16).
     blocked_campaigns: tuple[str, ...] = ()
 
 
@@ -233,9 +234,11 @@ def deliver_and_report(now: datetime) -> Delivery:
 
 
 def _report_mail_fault(report: DeliveryReport) -> tuple[str, ...]:
-    """Issue 16: no email can leave (a configuration fault this run met) or can again (one it
-    found fixed): a `tonvinh.email.blocked` / `tonvinh.email.unblocked` event and an ERROR in
-    the run's log; returns the campaigns concerned (their artifacts show the red line)."""
+    """Issue 16: no email can leave (a configuration fault this run met: at most once per
+    probe, every 15 minutes by default) or can again (one it found fixed): a
+    `tonvinh.email.blocked` / `tonvinh.email.unblocked` event and an ERROR in the run's log.
+    Returns the campaigns concerned when that is news (a new fault, or a fixed one), so the
+    scheduler refreshes their artifacts then and not at every probe."""
     fault = report.fault if report.fault is not None and report.fault.checked else None
     notice = fault or report.fault_resolved
     if notice is None:
@@ -257,7 +260,7 @@ def _report_mail_fault(report: DeliveryReport) -> tuple[str, ...]:
             fault.detail,
             fault.detail,
         )
-    return codes
+    return codes if fault is None or fault.new else ()
 
 
 @task(

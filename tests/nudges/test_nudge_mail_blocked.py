@@ -18,8 +18,10 @@ from prefect.artifacts import Artifact
 
 from flows.common import artifact_key
 from flows.remind import send_reminders
+from models import clock
 from models.outbox import OutboxStatus
 from models.settings import get_settings
+from notifications.scheduler import deliver_outbox_job
 from notifications.smtp_server import MailboxServer
 from tests.nudges.support import CODE, PC, VT, Called, Inbox, at, kind_of, outbox_rows, tonvinh
 
@@ -119,3 +121,43 @@ def test_a_wrong_smtp_password_is_shown_and_after_the_fix_every_reminder_goes_on
     assert RED_LINE not in _summary()
     [fixed] = _events("tonvinh.email.unblocked", started)
     assert fixed["payload"]["kind"] == "auth"
+
+
+def test_the_scheduler_s_delivery_shows_a_blocked_outbox_in_the_summary(
+    call_campaign: Callable[..., Called],
+    smtp: Callable[..., MailboxServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scheduler's background delivery (no stage run to refresh the artifacts) meets the
+    fault: it refreshes the campaign's summary once, and again when the fault is fixed."""
+    called = call_campaign(VT, PC)
+    called.server.stop()  # down when the reminders are queued: they wait for a retry
+    send_reminders(CODE, now=at(REMINDER_DAY, 8))
+    assert RED_LINE not in _summary()
+
+    server = smtp(auth=("thidua", RIGHT))  # back up, but the password was changed there
+    monkeypatch.setenv("TONVINH_SMTP_USER", "thidua")
+    monkeypatch.setenv("TONVINH_SMTP_PASSWORD", "mat-khau-cu")
+    get_settings.cache_clear()
+    clock.set_now(at(REMINDER_DAY, 8, 5))
+    try:
+        deliver_outbox_job()
+    finally:
+        clock.set_now(None)
+    assert f"🔴 **{RED_LINE}" in _summary()
+    assert [s for s, _ in _reminders()] == [OutboxStatus.PENDING] * 2
+
+    # Fixed in the settings (another login name here, so no requeue is needed): the next
+    # background delivery sends both and the summary no longer says it.
+    monkeypatch.setenv("TONVINH_SMTP_USER", "thidua2")
+    server.stop()
+    smtp(auth=("thidua2", RIGHT))
+    monkeypatch.setenv("TONVINH_SMTP_PASSWORD", RIGHT)
+    get_settings.cache_clear()
+    clock.set_now(at(REMINDER_DAY, 8, 10))
+    try:
+        deliver_outbox_job()
+    finally:
+        clock.set_now(None)
+    assert [s for s, _ in _reminders()] == [OutboxStatus.SENT] * 2
+    assert RED_LINE not in _summary()
