@@ -126,11 +126,9 @@ def connect_fault(exc: BaseException) -> MailFaultKind | None:
         return MailFaultKind.TLS
     if isinstance(exc, ssl.SSLError):
         # A connection cut during the handshake is the network's doing, not the settings'.
-        return (
-            None
-            if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError)
-            else (MailFaultKind.TLS)
-        )
+        if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            return None
+        return MailFaultKind.TLS
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return MailFaultKind.TLS if "STARTTLS" in str(exc).upper() else MailFaultKind.AUTH
     if isinstance(exc, smtplib.SMTPAuthenticationError):
@@ -321,6 +319,10 @@ class Mailer:
                 self._deadline_text("connect", exc) if timed_out else self._describe(exc)
             )
             raise MailerError(self.connect_error) from None
+        except BaseException:  # a bug or a signal: no deadline may fire on a later exchange
+            self._watchdog.disarm()
+            self._drop()
+            raise
         if self._watchdog.disarm():  # it fired just as the login finished: the socket is shut
             self._drop()
             self.connect_timed_out, self.connect_fault = True, None
@@ -457,6 +459,10 @@ class Mailer:
         except OSError as exc:  # every SMTP error is an OSError too
             timed_out = self._watchdog.disarm()
             return self._classify(exc, recipients, timed_out)
+        except BaseException:  # a bug or a signal: no deadline may fire on a later exchange
+            self._watchdog.disarm()
+            self._drop()
+            raise
         if self._watchdog.disarm():
             # Accepted, but the deadline shut the socket as the answer came: start afresh.
             self._drop()
