@@ -23,6 +23,7 @@ from cli.common import (
     parse_actor,
     parse_date,
     parse_now,
+    print_mail_blocked,
     run_operator,
     unit_app,
     units_app,
@@ -34,6 +35,7 @@ from models.migrate import upgrade
 from models.outbox import OutboxStatus
 from models.rules.calendar import vietnam_calendar
 from models.settings import get_settings
+from notifications.outbox import MailBlocked
 from services.campaigns import holiday_overrides
 from services.mail import (
     MailProblems,
@@ -230,6 +232,7 @@ def _addresses(values: list[str]) -> str:
 
 def _render_mail_problems(payload: dict[str, Any]) -> None:
     # Whole lines (soft_wrap): an address or a server's answer cut in two cannot be copied.
+    print_mail_blocked(payload)
     failed, refused = payload["failed"], payload["partially_refused"]
     console.print(
         t(f"Email gửi lỗi hẳn: {len(failed)}", f"Emails that failed for good: {len(failed)}"),
@@ -304,28 +307,31 @@ class RequeueReport(BaseModel):
     requeued: list[int]
     delivery: dict[str, int]
     messages: list[MessageOutcome]
+    mail_blocked: MailBlocked | None = None  # still held back by a configuration fault
 
 
 @mail_app.command(
     "requeue",
     help=t(
         "Gửi lại các email gửi lỗi (số lấy từ 'tonvinh mail failed') ngay, qua cùng đường gửi "
-        "của các bước; ghi nhật ký kiểm tra. Số không có hoặc không lỗi: không đổi gì.",
+        "của các bước; ghi nhật ký kiểm tra. Số không có hoặc không lỗi: không đổi gì. Không "
+        "ghi số: thử gửi ngay thư đang chờ sau khi đã sửa cấu hình máy chủ thư.",
         "Send failed emails again (ids from 'tonvinh mail failed') right away, through the "
-        "stages' own delivery; audited. An unknown or not-failed id changes nothing.",
+        "stages' own delivery; audited. An unknown or not-failed id changes nothing. No id: "
+        "after fixing the SMTP settings, try the waiting mail now.",
     ),
 )
 def mail_requeue(
     campaign: CampaignArg,
     ids: Annotated[
-        list[int],
-        typer.Argument(min=1, help=t("Số của thư gửi lỗi.", "Ids of the failed emails.")),
-    ],
+        list[int] | None,  # none: try the waiting mail after fixing a configuration fault
+        typer.Argument(help=t("Số của thư gửi lỗi.", "Ids of the failed emails.")),
+    ] = None,
     actor: ActorOpt = "operator",
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    wanted = sorted(set(ids))
+    wanted = sorted(set(ids or []))
     who, moment = parse_actor(actor), parse_now(now)
 
     def action() -> RequeueReport:
@@ -338,11 +344,13 @@ def mail_requeue(
         delivery = requeue_failed_emails(campaign, wanted, who, moment)
         with session_scope() as session:
             messages = message_outcomes(session, wanted)
+            blocked = mail_problems(session, campaign).mail_blocked
         return RequeueReport(
             campaign=campaign,
             requeued=wanted,
             delivery=delivery.model_dump(),
             messages=messages,
+            mail_blocked=blocked,
         )
 
     def render(payload: dict[str, Any]) -> None:
@@ -358,8 +366,10 @@ def mail_requeue(
             if m["error"]:
                 line += f" — {m['error']}"
             console.print(line, soft_wrap=True, markup=False)
+        print_mail_blocked(payload)
 
     result = run_operator(action)
     emit(result, as_json, render)
-    if any(m.status == OutboxStatus.FAILED for m in result.messages):
+    # An email failed again, or the settings are still wrong: the exit code says so too.
+    if result.mail_blocked or any(m.status == OutboxStatus.FAILED for m in result.messages):
         raise typer.Exit(1)

@@ -47,8 +47,32 @@ app.add_typer(db_app, name="db")
 app.add_typer(unit_app, name="unit")
 app.add_typer(mail_app, name="mail")
 
+
+@app.callback()
+def _private_var() -> None:
+    # Every file a command creates under var/ (database, outputs, logs) is the owner's only, and
+    # what an older version left readable to all is tightened.
+    from models.private_files import private_umask, secure_var
+
+    private_umask()
+    try:
+        settings = get_settings()
+    except ValidationError:
+        return  # the command itself reports bad settings
+    secure_var(settings.var_dir, [settings.effective_database_url])
+
+
 console = Console()
 err_console = Console(stderr=True)
+
+
+def print_mail_blocked(payload: dict[str, Any]) -> None:
+    """The red "Email không gửi được: …" line while no email can leave at all."""
+    if payload.get("mail_blocked"):
+        line = payload["mail_blocked"]["line"]
+        console.print(line, style="bold red", soft_wrap=True, markup=False)
+
+
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help=t("In kết quả dạng JSON.", "Print JSON."))]

@@ -26,6 +26,7 @@ from cli.common import (
     emit,
     parse_date,
     parse_now,
+    print_mail_blocked,
     run_operator,
 )
 from cli.i18n import t
@@ -446,5 +447,6 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
                 ),
                 soft_wrap=True,
             )
+        print_mail_blocked(payload)
 
     emit(run_operator(action), as_json, render)

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from models.private_files import private_umask
 from notifications.smtp_server import MailboxServer
 
 
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--dir", type=Path, default=Path("var/mailbox"))
     args = parser.parse_args(argv)
+    private_umask()  # every email is a file: owner-only, whoever started this process
+    args.dir.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates only its own folder
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -368,9 +368,22 @@ def local_smtp_wanted() -> tuple[str, int] | None:
 # --- commands --------------------------------------------------------------------------------
 
 
+def private_var(stack: Stack) -> list[Path]:
+    """Owner-only from here on: this process and every service it starts create their files
+    0600 (the Prefect server's prefect.db, logs, pid files, the mailbox), and what an older
+    version left readable to all under var/ is tightened (``models.private_files``)."""
+    from models.private_files import private_umask, secure_var
+    from models.settings import Settings
+
+    private_umask()
+    stack.var_dir.mkdir(parents=True, exist_ok=True)
+    return secure_var(stack.var_dir, [Settings().effective_database_url], deep=True)
+
+
 def up(stack: Stack, scheduler: bool = True, mail: bool = True) -> dict[str, object]:
     started = time.monotonic()
     timings: dict[str, float] = {}
+    private_var(stack)
     auth = auth_string(stack)
     write_env_file(stack, auth)
     env = environment(stack, auth)

@@ -45,6 +45,8 @@ def _summary_markdown(
         "|---|---|",
         *[f"| {label} | {day} |" for label, day in deadlines],
     ]
+    if status.mail_blocked is not None:  # issue 16: no email can leave, said first and in red
+        lines[1:1] = ["", f"🔴 **{status.mail_blocked.line}**"]
     if failed:
         lines += ["", "## Email gửi lỗi (cần xử lý)", "", *[f"- {line}" for line in failed]]
     return "\n".join(lines)

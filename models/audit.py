@@ -26,6 +26,7 @@ class AuditEntity(StrEnum):
     HOLIDAY_OVERRIDE = "holiday_override"
     UNIT = "unit"
     OUTBOX = "outbox"
+    MAIL_FAULT = "mailfault"
 
 
 class AuditEvent(SQLModel, table=True):

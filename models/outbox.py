@@ -1,4 +1,5 @@
-"""The outbox: the source of truth for every email the system meant to send and did send."""
+"""The outbox: the source of truth for every email the system meant to send and did send, and
+the configuration faults that stop all of it (``MailFault``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         # Per-unit counts and the ladder's memory, read from the index alone (migration 0004).
         Index("ix_outbox_campaign_unit_kind", "campaign_id", "unit_id", "kind", "status", "tier"),
+        # A runner renews and releases its claim by token (migration 0005).
+        Index("ix_outbox_claim_token", "claim_token"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,3 +72,41 @@ class OutboxMessage(SQLModel, table=True):
     recipient_results: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(sa_type=AwareDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    # Who is sending this row right now: a random id per runner batch, set by the claim, cleared
+    # by the outcome. An outcome is written only while the token is still the row's, so a
+    # runner that lost its claim can never overwrite the outcome of the runner that took over.
+    # Times are the wall clock (UTC), not the campaign clock: a lease is about a live process.
+    claim_token: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    claim_expires_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class MailFaultKind(StrEnum):
+    """Why no email can leave at all: the configuration, not any one message, is wrong."""
+
+    AUTH = "auth"  # the server refused our login (535), or offers no AUTH
+    TLS = "tls"  # TLS could not be set up (certificate, protocol, no STARTTLS offered)
+    RELAY = "relay"  # the server refuses to take mail from us or relay it (5.7.x, 530, 554)
+
+
+class MailFault(SQLModel, table=True):
+    """A configuration fault seen by delivery; open while ``resolved_at`` is None.
+
+    Delivery records it instead of deferring every message blindly, stops, and tries the server
+    again only once ``probe_after`` (wall clock) has passed, or at once when the SMTP settings
+    it was seen with (``server``) change or the operator asks (``tonvinh mail requeue``). The
+    first message the server accepts resolves it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    # A MailFaultKind value; a plain string column, so a new kind needs no database enum change.
+    kind: str = Field(max_length=16)
+    # The server's answer or the TLS error, scrubbed of secrets.
+    detail: str
+    # host:port, TLS mode and login name the fault was seen with (never the password).
+    server: str = Field(max_length=255)
+    first_seen_at: datetime = Field(sa_type=AwareDateTime)
+    last_seen_at: datetime = Field(sa_type=AwareDateTime)
+    occurrences: int = 1
+    probe_after: datetime = Field(sa_type=AwareDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=AwareDateTime, index=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_sender: str = "thidua@example.gov.vn"
     smtp_sender_name: str = "Vụ Thi đua - Khen thưởng"
-    smtp_timeout_seconds: float = 20.0
+    smtp_timeout_seconds: float = 20.0  # per read: a peer trickling bytes resets it (below)
+    # Deadlines, not only timeouts: a watchdog closes the socket when one passes, however the
+    # peer trickles its bytes (notifications/deadline.py). Connecting covers the TCP connect,
+    # the greeting, EHLO, STARTTLS and AUTH; a message covers MAIL, RCPT, DATA and the answer.
+    # Both must fit well inside the claim lease (checked below).
+    smtp_connect_deadline_seconds: float = Field(default=20.0, gt=0)
+    smtp_message_deadline_seconds: float = Field(default=20.0, gt=0)
 
     # The department that runs the campaign (configuration, not code: ministries merge).
     department_name: str = "Vụ Thi đua - Khen thưởng"
@@ -87,6 +93,18 @@ class Settings(BaseSettings):
 
     approval_timeout_seconds: int = 7 * 24 * 3600
     outbox_batch_size: int = 200
+    # How long a runner's claim on outbox rows lasts without renewal (wall-clock seconds). A
+    # healthy runner renews it before each message that could outlive it, so a long batch keeps
+    # its rows; a dead runner's rows return to the queue within this time.
+    outbox_claim_lease_seconds: float = Field(default=60.0, gt=0)
+    # One delivery run starts no new message after this (seconds); the rest stay due for the
+    # next run. Bounds a run against a slow-but-alive server (~15 s a message).
+    outbox_run_deadline_seconds: float = Field(default=600.0, gt=0)
+    # While a configuration fault (login refused, TLS failure, relay refused) is open, delivery
+    # tries the server at most this often (one connection, not one per message), so a wrong
+    # password does not hammer the server into locking the account. ``tonvinh mail requeue``
+    # tries at once.
+    outbox_fault_probe_minutes: float = Field(default=15.0, ge=0)
 
     # An approval recorded from the CLI or a form is tagged with this when no name is given.
     default_actor: str = "operator"
@@ -118,6 +136,19 @@ class Settings(BaseSettings):
         if not name:
             raise ValueError("default_signer must not be empty")
         return name
+
+    @model_validator(mode="after")
+    def _deadlines_fit_the_lease(self) -> Settings:
+        # A message starts only when the lease still covers a reconnect and the message itself
+        # (renewed first if not), so a claim can never run out while its message is on the wire.
+        needed = self.smtp_connect_deadline_seconds + self.smtp_message_deadline_seconds
+        if needed >= self.outbox_claim_lease_seconds:
+            raise ValueError(
+                "TONVINH_SMTP_CONNECT_DEADLINE_SECONDS + TONVINH_SMTP_MESSAGE_DEADLINE_SECONDS "
+                f"({needed:g} s) phải nhỏ hơn TONVINH_OUTBOX_CLAIM_LEASE_SECONDS "
+                f"({self.outbox_claim_lease_seconds:g} s). / must be less than the claim lease."
+            )
+        return self
 
     @property
     def scheduler_misfire_grace(self) -> timedelta:

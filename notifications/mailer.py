@@ -12,6 +12,14 @@ nudge is always the same shape — headers, then multipart/alternative with a te
 part, both UTF-8 in base64 — so ``build`` writes exactly that: the subject and non-ASCII names
 as RFC 2047 encoded words, CR/LF already stripped by ``clean_header``.
 
+Deadlines: connecting (greeting, EHLO, STARTTLS, AUTH) and each message have a deadline that a
+watchdog enforces by shutting the socket down, however slowly the peer trickles its bytes
+(``notifications.deadline``); a result cut short says so (``timed_out``).
+
+Configuration faults: a refused login (535), a TLS failure and a server that refuses to relay
+for us (5.7.x, 530) are not this message's problem but every message's; the result names the
+fault (``fault``) so delivery stops instead of deferring every message blindly.
+
 Secrets: the SMTP password is read from ``Settings`` only at login and is scrubbed (with its
 base64 AUTH forms) from every error text this module returns or logs.
 """
@@ -21,6 +29,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import re
 import secrets
 import smtplib
 import ssl
@@ -33,8 +42,10 @@ from types import TracebackType
 import yagmail
 
 from models.clock import now as clock_now
+from models.outbox import MailFaultKind
 from models.settings import Settings, SmtpTlsMode
 from notifications.addresses import InvalidAddress, normalise_address, parse_mailbox
+from notifications.deadline import DeadlineSMTP, DeadlineSMTP_SSL, Watchdog
 from notifications.render import clean_header
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,10 @@ class DeliveryResult:
     # False when no connection could be made at all: nothing was sent, so the caller can
     # defer the rest of its batch instead of knocking on a closed door for every message.
     reached_server: bool = field(default=True)
+    # A configuration fault: no message can go until the settings are fixed (see module doc).
+    fault: MailFaultKind | None = None
+    # A deadline cut the exchange short: the peer is too slow to trust with the rest now.
+    timed_out: bool = False
 
 
 class MailerError(RuntimeError):
@@ -85,6 +100,52 @@ def _reply_text(code: int, message: bytes | str) -> str:
 
 def _is_transient_code(code: int) -> bool:
     return 400 <= code < 500
+
+
+# A 5xx refusal of the sender or of every recipient that is about *us* (policy: 5.7.x enhanced
+# codes, "relay access denied", "authentication required"), not about an address. Per-address
+# refusals ("550 5.1.1 user unknown") stay the message's own permanent failure.
+_POLICY = re.compile(
+    r"\b5\.7\.\d{1,3}\b|relay|authenticat|auth(?:entication)? required|not permitted"
+    r"|access denied|sender address rejected|not owned by",
+    re.IGNORECASE,
+)
+_ABOUT_LOGIN = re.compile(r"authenticat|auth(?:entication)? required|log ?in", re.IGNORECASE)
+
+
+def refusal_fault(code: int, text: str) -> MailFaultKind | None:
+    """The configuration fault a server's refusal (of MAIL FROM or RCPT TO) reveals, if any."""
+    if code < 500 or not (code == 530 or _POLICY.search(text)):
+        return None
+    return MailFaultKind.AUTH if code == 530 or _ABOUT_LOGIN.search(text) else MailFaultKind.RELAY
+
+
+def connect_fault(exc: BaseException) -> MailFaultKind | None:
+    """The configuration fault behind a failed connect/login, if it is one (else transient)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return MailFaultKind.TLS
+    if isinstance(exc, ssl.SSLError):
+        # A connection cut during the handshake is the network's doing, not the settings'.
+        if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            return None
+        return MailFaultKind.TLS
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return MailFaultKind.TLS if "STARTTLS" in str(exc).upper() else MailFaultKind.AUTH
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return MailFaultKind.AUTH if exc.smtp_code >= 500 else None
+    if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return MailFaultKind.RELAY if exc.smtp_code >= 500 else None  # 554: not for you
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return refusal_fault(exc.smtp_code, _reply_text(exc.smtp_code, exc.smtp_error))
+    if isinstance(exc, smtplib.SMTPException) and "authentication method" in str(exc):
+        return MailFaultKind.AUTH  # "No suitable authentication method found."
+    return None
+
+
+def smtp_identity(settings: Settings) -> str:
+    """Which server, how, as whom — never the password. A fault is tied to this."""
+    user = settings.smtp_user or "-"
+    return f"{settings.smtp_host}:{settings.smtp_port} tls={settings.smtp_tls} user={user}"
 
 
 # RFC 2047 allows encoded words of 75 characters; 39 bytes of UTF-8 make 64 ("=?utf-8?b?" +
@@ -164,7 +225,10 @@ class Mailer:
         self._password = settings.smtp_password
         self._yag: yagmail.SMTP | None = None
         self._connected = False
+        self._watchdog = Watchdog()
         self.connect_error: str | None = None
+        self.connect_fault: MailFaultKind | None = None
+        self.connect_timed_out = False
         self.connections_opened = 0
         self.sent = 0
 
@@ -212,10 +276,13 @@ class Mailer:
         # smtplib's default TLS context checks neither the certificate nor the host name, so a
         # man in the middle could read the password: always pass a verifying context.
         context = ssl.create_default_context() if tls is not SmtpTlsMode.NONE else None
-        connection_options: dict[str, object] = {"timeout": self.settings.smtp_timeout_seconds}
+        connection_options: dict[str, object] = {
+            "timeout": self.settings.smtp_timeout_seconds,
+            "watchdog": self._watchdog,  # reaches DeadlineSMTP(_SSL), see _WatchedClient
+        }
         if tls is SmtpTlsMode.SSL:
             connection_options["context"] = context  # reaches smtplib.SMTP_SSL
-        yag = yagmail.SMTP(
+        yag = _WatchedClient(
             # {address: display name}: yagmail renders From with formataddr.
             user={self.sender: self.sender_name},
             host=self.settings.smtp_host,
@@ -233,20 +300,38 @@ class Mailer:
         return yag
 
     def connect(self) -> None:
-        """Open (or reopen) the one connection and log in; raises ``MailerError`` (scrubbed)."""
+        """Open (or reopen) the one connection and log in within the connect deadline; raises
+        ``MailerError`` (scrubbed; ``connect_fault``/``connect_timed_out`` say what kind)."""
         self._drop()
-        yag = self._client()
-        self._yag = yag
+        self._watchdog.arm(self.settings.smtp_connect_deadline_seconds, "connect")
         try:
+            yag = self._client()
+            self._yag = yag
             yag.login()  # connect, EHLO, STARTTLS per settings; no AUTH (skip_login)
             if self.settings.smtp_user:
                 yag.smtp.login(self.settings.smtp_user, self._password.get_secret_value())
         except OSError as exc:  # refused, timeout, TLS, SMTP replies (all OSError subclasses)
+            timed_out = self._watchdog.disarm()
             self._drop()
-            self.connect_error = self._describe(exc)
+            self.connect_timed_out = timed_out
+            self.connect_fault = None if timed_out else connect_fault(exc)
+            self.connect_error = (
+                self._deadline_text("connect", exc) if timed_out else self._describe(exc)
+            )
             raise MailerError(self.connect_error) from None
+        except BaseException:  # a bug or a signal: no deadline may fire on a later exchange
+            self._watchdog.disarm()
+            self._drop()
+            raise
+        if self._watchdog.disarm():  # it fired just as the login finished: the socket is shut
+            self._drop()
+            self.connect_timed_out, self.connect_fault = True, None
+            self.connect_error = self._deadline_text("connect", None)
+            raise MailerError(self.connect_error)
         self._connected = True
         self.connect_error = None
+        self.connect_fault = None
+        self.connect_timed_out = False
         self.connections_opened += 1
         log.info(
             "SMTP connected to %s:%s (tls=%s, login=%s)",
@@ -256,9 +341,23 @@ class Mailer:
             "yes" if self.settings.smtp_user else "no",
         )
 
+    def _deadline_text(self, what: str, exc: BaseException | None) -> str:
+        seconds = (
+            self.settings.smtp_connect_deadline_seconds
+            if what == "connect"
+            else self.settings.smtp_message_deadline_seconds
+        )
+        stage = "kết nối / connecting" if what == "connect" else "gửi thư / sending a message"
+        cause = f" ({self._describe(exc)})" if exc is not None else ""
+        return (
+            f"Máy chủ thư quá chậm: quá hạn {seconds:g} s khi {stage}, đã ngắt kết nối / "
+            f"SMTP server too slow: deadline of {seconds:g} s passed{cause}"
+        )
+
     def _drop(self) -> None:
         """Forget the connection without a polite QUIT (used after errors)."""
         yag, self._yag, self._connected = self._yag, None, False
+        self._watchdog.forget()
         if yag is None:
             return
         yag.is_closed = True  # keep yagmail's __del__ from trying QUIT on a dead socket
@@ -268,12 +367,16 @@ class Mailer:
                 smtp.close()
 
     def close(self) -> None:
-        """QUIT politely, then close; never raises."""
+        """QUIT politely (within a short deadline), then close; never raises."""
         yag = self._yag
         if yag is not None and self.connected:
+            # A server that never answers QUIT must not hold the run: a few seconds at most.
+            self._watchdog.arm(min(5.0, self.settings.smtp_message_deadline_seconds), "quit")
             with contextlib.suppress(OSError):  # SMTPException is an OSError too
                 yag.smtp.quit()
+            self._watchdog.disarm()
         self._drop()
+        self._watchdog.stop()
 
     def __enter__(self) -> Mailer:
         try:
@@ -340,46 +443,29 @@ class Mailer:
             try:
                 self.connect()
             except MailerError as exc:
-                return DeliveryResult(DeliveryOutcome.TRANSIENT, {}, str(exc), reached_server=False)
+                return DeliveryResult(
+                    DeliveryOutcome.TRANSIENT,
+                    {},
+                    str(exc),
+                    reached_server=False,
+                    fault=self.connect_fault,
+                    timed_out=self.connect_timed_out,
+                )
         assert self._yag is not None
 
+        self._watchdog.arm(self.settings.smtp_message_deadline_seconds, "message")
         try:
             refused = self._yag.smtp.sendmail(self.sender, recipients.envelope, payload)
-        except smtplib.SMTPRecipientsRefused as exc:
-            results = {
-                str(addr): f"refused: {_reply_text(code, msg)}"
-                for addr, (code, msg) in exc.recipients.items()
-            }
-            transient = any(_is_transient_code(code) for code, _msg in exc.recipients.values())
-            outcome = DeliveryOutcome.TRANSIENT if transient else DeliveryOutcome.PERMANENT
-            return self._failed(outcome, self.redact_results(results), exc)
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-            reply = f"refused: {_reply_text(exc.smtp_code, exc.smtp_error)}"
-            results = dict.fromkeys(recipients.envelope, reply)
-            outcome = (
-                DeliveryOutcome.TRANSIENT
-                if _is_transient_code(exc.smtp_code)
-                else DeliveryOutcome.PERMANENT
-            )
-            return self._failed(outcome, self.redact_results(results), exc)
-        except smtplib.SMTPServerDisconnected as exc:
+        except OSError as exc:  # every SMTP error is an OSError too
+            timed_out = self._watchdog.disarm()
+            return self._classify(exc, recipients, timed_out)
+        except BaseException:  # a bug or a signal: no deadline may fire on a later exchange
+            self._watchdog.disarm()
             self._drop()
-            return self._failed(DeliveryOutcome.TRANSIENT, {}, exc)
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code == 421:  # smtplib has already closed the socket
-                self._drop()
-            outcome = (
-                DeliveryOutcome.TRANSIENT
-                if _is_transient_code(exc.smtp_code)
-                else DeliveryOutcome.PERMANENT
-            )
-            return self._failed(outcome, {}, exc)
-        except smtplib.SMTPException as exc:  # e.g. SMTPNotSupportedError: retrying won't help
-            return self._failed(DeliveryOutcome.PERMANENT, {}, exc)
-        except OSError as exc:  # timeouts, resets (SMTPException is an OSError: order matters)
-            # The socket is in an unknown state after a timeout or reset: start afresh.
+            raise
+        if self._watchdog.disarm():
+            # Accepted, but the deadline shut the socket as the answer came: start afresh.
             self._drop()
-            return self._failed(DeliveryOutcome.TRANSIENT, {}, exc)
 
         self.sent += 1
         results = {address: "accepted" for address in recipients.envelope}
@@ -391,12 +477,78 @@ class Mailer:
             return DeliveryResult(DeliveryOutcome.PARTIAL, results, None)
         return DeliveryResult(DeliveryOutcome.SENT, results, None)
 
+    def _classify(self, exc: OSError, recipients: _Recipients, timed_out: bool) -> DeliveryResult:
+        """A failed ``sendmail``: transient or permanent, this message's or the settings'."""
+        if timed_out:
+            # Whatever smtplib made of the shut socket, the truth is that the peer was too
+            # slow; the message may or may not have gone, so it is retried later (at most this
+            # one message can arrive twice, as after a crash).
+            self._drop()
+            error = self._deadline_text("message", exc)
+            log.warning("SMTP delivery %s: %s", DeliveryOutcome.TRANSIENT, error)
+            return DeliveryResult(DeliveryOutcome.TRANSIENT, {}, error, timed_out=True)
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            results = {
+                str(addr): f"refused: {_reply_text(code, msg)}"
+                for addr, (code, msg) in exc.recipients.items()
+            }
+            transient = any(_is_transient_code(code) for code, _msg in exc.recipients.values())
+            outcome = DeliveryOutcome.TRANSIENT if transient else DeliveryOutcome.PERMANENT
+            faults = {
+                refusal_fault(code, _reply_text(code, msg)) for code, msg in exc.recipients.values()
+            }
+            fault = faults.pop() if len(faults) == 1 else None  # every recipient, one reason
+            return self._failed(outcome, self.redact_results(results), exc, fault)
+        if isinstance(exc, smtplib.SMTPDataError | smtplib.SMTPSenderRefused):
+            reply = f"refused: {_reply_text(exc.smtp_code, exc.smtp_error)}"
+            results = dict.fromkeys(recipients.envelope, reply)
+            outcome = (
+                DeliveryOutcome.TRANSIENT
+                if _is_transient_code(exc.smtp_code)
+                else DeliveryOutcome.PERMANENT
+            )
+            fault = None
+            if isinstance(exc, smtplib.SMTPSenderRefused):  # at DATA it is about the content
+                fault = refusal_fault(exc.smtp_code, _reply_text(exc.smtp_code, exc.smtp_error))
+            return self._failed(outcome, self.redact_results(results), exc, fault)
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            self._drop()
+            return self._failed(DeliveryOutcome.TRANSIENT, {}, exc)
+        if isinstance(exc, smtplib.SMTPResponseException):
+            if exc.smtp_code == 421:  # smtplib has already closed the socket
+                self._drop()
+            outcome = (
+                DeliveryOutcome.TRANSIENT
+                if _is_transient_code(exc.smtp_code)
+                else DeliveryOutcome.PERMANENT
+            )
+            fault = refusal_fault(exc.smtp_code, _reply_text(exc.smtp_code, exc.smtp_error))
+            return self._failed(outcome, {}, exc, fault)
+        if isinstance(exc, smtplib.SMTPException):  # e.g. SMTPNotSupportedError: won't help
+            return self._failed(DeliveryOutcome.PERMANENT, {}, exc)
+        # Timeouts, resets: the socket is in an unknown state, start afresh.
+        self._drop()
+        return self._failed(DeliveryOutcome.TRANSIENT, {}, exc)
+
     def redact_results(self, results: dict[str, str]) -> dict[str, str]:
         return {address: self.redact(reply) for address, reply in results.items()}
 
     def _failed(
-        self, outcome: DeliveryOutcome, results: dict[str, str], exc: BaseException
+        self,
+        outcome: DeliveryOutcome,
+        results: dict[str, str],
+        exc: BaseException,
+        fault: MailFaultKind | None = None,
     ) -> DeliveryResult:
         error = self._describe(exc)
         log.warning("SMTP delivery %s: %s", outcome, error)
-        return DeliveryResult(outcome, results, error)
+        return DeliveryResult(outcome, results, error, fault=fault)
+
+
+class _WatchedClient(yagmail.SMTP):
+    """yagmail's client building our watched ``smtplib`` classes (same arguments, plus
+    ``watchdog`` in the connection options), so its login path stays the one we use."""
+
+    @property
+    def connection(self) -> type[smtplib.SMTP]:
+        return DeadlineSMTP_SSL if self.ssl else DeadlineSMTP

@@ -7,17 +7,34 @@ Enqueue
     fixed at enqueue time, so a retried message keeps its identity for the receiving side.
 
 Deliver — the guarantee
-    ``deliver_pending`` claims a batch of due rows (moves their ``next_attempt_at`` a lease
-    ahead, in its own commit, so a second runner skips them), opens ONE SMTP connection for the
-    whole run, and for each row: sends, then commits that row's outcome (status, attempts,
-    per-recipient answers, audit event) right after the server's answer. A row is marked sent
-    only after the server accepted it. A crash between the server's acceptance and that commit
-    can therefore, at worst, send again the ONE message that was in flight, once its lease
-    expires; every other row is either committed with its real outcome or still pending.
-    Nothing is lost: when the server cannot be reached, every due row is deferred with backoff.
-    "A crash" means our process (a kill, a reboot of the worker); the database's own crash or
-    power loss may forget the last ~0.6 s of outcomes, which are then sent again, because the
-    per-row commits do not wait for the disk (``_outcome_connection``).
+    ``deliver_pending`` claims a batch of due rows with a random claim token and a short,
+    renewed lease (``notifications.claims``: a second runner skips them, a dead runner's rows
+    return within the lease), opens ONE SMTP connection for the whole run, and for each row:
+    sends, then commits that row's outcome (status, attempts, per-recipient answers, audit
+    event) right after the server's answer — only while the row is still held by this claim
+    (``WHERE id = … AND claim_token = …``). A row is marked sent only after the server accepted
+    it. A crash between the server's acceptance and that commit can therefore, at worst, send
+    again the ONE message that was in flight, once its lease expires; every other row is either
+    committed with its real outcome or still pending. A runner that finds a row no longer its
+    own stops sending its batch. Nothing is lost: when the server cannot be reached, every due
+    row is deferred with backoff. "A crash" means our process (a kill, a reboot of the worker);
+    the database's own crash or power loss may forget the last ~0.6 s of outcomes, which are
+    then sent again, because the per-row commits do not wait for the disk
+    (``_outcome_connection``).
+
+Deadlines
+    Connecting and each message have a deadline a watchdog enforces however slowly the peer
+    trickles bytes (``notifications.deadline``); each fits inside the lease, which is renewed
+    before any message it might not cover. When one passes, the connection is closed, the
+    message in flight is deferred (it may have gone: at most that one can arrive twice), and
+    the rest of the batch is deferred with backoff without knocking again. A run starts no new
+    message after ``outbox_run_deadline_seconds``; what it did not reach stays due.
+
+Configuration faults
+    A refused login, a TLS failure or a relay that refuses us stops the run: the rows are
+    released untouched, the fault is recorded (``notifications.faults``) and shown to the
+    operator, and delivery tries the server again only when that is worth it; the first
+    accepted message resolves the fault.
 
 Retry policy
     Transient failures (4xx, refused or dropped connections, timeouts) retry after 1, 5, 15,
@@ -31,6 +48,7 @@ Retry policy
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,8 +64,12 @@ from models import audit
 from models.audit import AuditEntity
 from models.clock import to_vn
 from models.db import get_engine
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings, get_settings
+from notifications import faults
+from notifications.claims import Claim, claimable, wall_now
+from notifications.faults import FaultNotice, MailBlocked
+from notifications.faults import fault_campaigns as fault_campaigns  # for flows.common
 from notifications.mailer import (
     DeliveryOutcome,
     DeliveryResult,
@@ -60,15 +82,15 @@ log = logging.getLogger(__name__)
 
 BACKOFF_MINUTES: tuple[int, ...] = (1, 5, 15, 60, 120, 240, 480)
 MAX_ATTEMPTS = 8
-# How long a claimed row is hidden from other runners; longer than any one send can take.
-CLAIM_LEASE = timedelta(minutes=10)
 ACTOR = "mailer"
 
 _TABLE = cast(Table, inspect(OutboxMessage).local_table)
 # Built once: constructing and cache-keying a statement per message cost as much as running it.
+# Only while the row is still ours (claim_token): a runner that lost the row writes nothing.
 _RECORD_OUTCOME = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
+    .where(_TABLE.c.claim_token == bindparam("token"))
     .values(
         status=bindparam("new_status", type_=_TABLE.c.status.type),
         attempts=bindparam("new_attempts"),
@@ -76,6 +98,9 @@ _RECORD_OUTCOME = (
         sent_at=bindparam("new_sent_at", type_=_TABLE.c.sent_at.type),
         next_attempt_at=bindparam("new_next_attempt_at", type_=_TABLE.c.next_attempt_at.type),
         last_error=bindparam("new_last_error"),
+        claim_token=None,
+        claimed_at=None,
+        claim_expires_at=None,
     )
 )
 _AUDIT_INSERT = insert(audit.TABLE)
@@ -189,13 +214,18 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
 @dataclass(frozen=True)
 class DeliveryReport:
     """One delivery run: ``pending_left`` is every row still pending afterwards (due or not);
-    ``failed_ids`` the rows this run failed for good, for whoever reports them."""
+    ``failed_ids`` the rows this run failed for good, for whoever reports them; ``fault`` the
+    configuration fault that stopped it (or stopped it from trying), ``fault_resolved`` the
+    one it found fixed; ``lost_claims`` 1 when it stopped because a row was no longer its own."""
 
     sent: int
     failed: int
     retry_later: int
     pending_left: int
     failed_ids: tuple[int, ...] = ()
+    fault: FaultNotice | None = None
+    fault_resolved: FaultNotice | None = None
+    lost_claims: int = 0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -216,52 +246,11 @@ def _outgoing(row: OutboxMessage, date: datetime | None = None) -> OutgoingEmail
     )
 
 
-def _due(now: datetime) -> Any:
-    return (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .where(OutboxMessage.next_attempt_at <= now)
-    )
-
-
-def _claim(session: Session, now: datetime, size: int) -> list[OutboxMessage]:
-    """Take up to ``size`` due rows (oldest first) by moving them a lease ahead; commits.
-
-    The WHERE is repeated on the UPDATE itself so that, of two runners picking the same rows,
-    only one gets each (PostgreSQL re-checks it after the row lock; SQLite serialises writers).
-    """
-    due_ids = _due(now).order_by(col(OutboxMessage.id)).limit(size).scalar_subquery()
-    claim = (
-        update(_TABLE)
-        .where(_TABLE.c.id.in_(due_ids))
-        .where(_TABLE.c.status == OutboxStatus.PENDING)
-        .where(_TABLE.c.next_attempt_at <= now)
-        .values(next_attempt_at=now + CLAIM_LEASE)
-        .returning(_TABLE.c.id)
-    )
-    ids = [int(i) for i in session.exec(claim).scalars().all()]
-    rows: list[OutboxMessage] = []
-    if ids:
-        rows = list(
-            session.exec(
-                select(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(ids))
-                .order_by(col(OutboxMessage.id))
-            ).all()
-        )
-    session.commit()
-    # Detached: ``_apply`` writes each outcome with its own statements, so the ORM must not
-    # flush these objects a second time.
-    for row in rows:
-        session.expunge(row)
-    return rows
-
-
 def _apply(
-    connection: Connection, row: OutboxMessage, result: DeliveryResult, now: datetime
-) -> str:
-    """Write one row's outcome and its audit event on ``connection`` (the caller commits);
-    returns the report bucket."""
+    connection: Connection, row: OutboxMessage, result: DeliveryResult, now: datetime, token: str
+) -> str | None:
+    """Write one row's outcome and its audit event on ``connection`` (the caller commits), if
+    the row is still held by claim ``token``; returns the report bucket, None if it is not."""
     assert row.id is not None
     row.attempts += 1
     row.recipient_results = dict(result.recipient_results)
@@ -303,10 +292,11 @@ def _apply(
         bucket, action = "failed", "failed"
     # Two prepared Core statements instead of an ORM flush: this runs once per message, between
     # the server's answer and the commit, on the critical path of every delivery.
-    connection.execute(
+    recorded = connection.execute(
         _RECORD_OUTCOME,
         {
             "row_id": row.id,
+            "token": token,
             "new_status": row.status,
             "new_attempts": row.attempts,
             "new_results": row.recipient_results,
@@ -314,7 +304,9 @@ def _apply(
             "new_next_attempt_at": row.next_attempt_at,
             "new_last_error": row.last_error,
         },
-    )
+    ).rowcount
+    if recorded != 1:
+        return None  # another runner holds the row now: its outcome stands, not ours
     connection.execute(
         _AUDIT_INSERT,
         audit.values(
@@ -368,13 +360,8 @@ def _outcome_connection(engine: Engine) -> Iterator[Connection]:
 
 
 def count_due(session: Session, now: datetime) -> int:
-    """Pending rows whose time has come."""
-    statement = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .where(OutboxMessage.next_attempt_at <= to_vn(now))
-    )
+    """Pending rows whose time has come and that no live runner holds."""
+    statement = select(func.count()).select_from(_TABLE).where(claimable(to_vn(now), wall_now()))
     return int(session.exec(statement).one())
 
 
@@ -398,8 +385,9 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send every due pending row over one SMTP connection; see the module docstring.
 
-    ``settings`` configures SMTP; the database is the configured one (``models.db``).
-    ``progress(done, total)`` is called after each row. ``limit`` caps the rows handled.
+    ``settings`` configures SMTP, the lease and the deadlines; the database is the configured
+    one (``models.db``). ``progress(done, total)`` is called after each row. ``limit`` caps the
+    rows handled.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -407,47 +395,217 @@ def deliver_pending(
     engine = get_engine()
     with Session(engine) as session:
         total = count_due(session, moment)
+        fault = faults.open_fault(session)
     if limit is not None:
         total = min(total, limit)
-    counts = {"sent": 0, "failed": 0, "retry_later": 0}
-    failed_ids: list[int] = []
-    done = 0
+    run = _Run(settings, moment, total, progress)
+    if total and not faults.may_try(fault, settings):
+        # A known configuration fault, not yet worth another try: touch nothing.
+        run.fault = _notice(fault)
+        total = 0
     if total:
         with Mailer(settings) as mailer:
-            unreachable: DeliveryResult | None = None
-            while limit is None or done < limit:
-                size = batch_size if limit is None else min(batch_size, limit - done)
-                with Session(engine, expire_on_commit=False) as session:
-                    rows = _claim(session, moment, size)
-                if not rows:
-                    break
-                # One connection for the batch's writes: a Session would hand its connection
-                # back to the pool (and roll it back) after every per-row commit.
-                with _outcome_connection(engine) as connection:
-                    for row in rows:
-                        # Once the server cannot be reached, defer the rest without knocking.
-                        result = unreachable or _send_one(mailer, row, moment)
-                        if not result.reached_server:
-                            unreachable = result
-                        bucket = _apply(connection, row, result, moment)
-                        counts[bucket] += 1
-                        if bucket == "failed":
-                            failed_ids.append(cast(int, row.id))
-                        connection.commit()  # this row's truth, right after the server's answer
-                        done += 1
-                        if progress is not None:
-                            progress(done, max(total, done))
-            if unreachable is not None:
-                log.warning(
-                    "SMTP server unreachable; %d message(s) deferred: %s",
-                    counts["retry_later"],
-                    unreachable.error,
-                )
+            if mailer.connect_fault is not None:  # found before claiming anything
+                with engine.connect() as connection:
+                    run.record_fault(connection, mailer.connect_fault, mailer.connect_error)
+            else:
+                unreachable = None
+                if mailer.connect_error is not None:
+                    # Connecting just failed (refused, or past its deadline): defer what is due
+                    # without a second try now; the backoff decides when to knock again.
+                    unreachable = DeliveryResult(
+                        DeliveryOutcome.TRANSIENT, {}, mailer.connect_error, reached_server=False
+                    )
+                run.deliver(engine, mailer, batch_size, limit, unreachable, fault is not None)
     with Session(engine) as session:
         pending_left = count_pending(session)
-    report = DeliveryReport(pending_left=pending_left, failed_ids=tuple(failed_ids), **counts)
+    report = run.report(pending_left)
     log.info("Outbox delivery at %s: %s", moment.isoformat(), report)
     return report
+
+
+def _notice(fault: MailFault | None) -> FaultNotice | None:
+    if fault is None:
+        return None
+    return FaultNotice(fault.kind, fault.detail, fault.server, fault.first_seen_at)
+
+
+@dataclass
+class _BatchEnd:
+    """How a batch ended: ``unreachable`` to carry into the next batch, ``halt`` the run."""
+
+    unreachable: DeliveryResult | None
+    halt: bool = False
+
+
+class _Run:
+    """One ``deliver_pending`` call: its counts, its deadline and the fault it met."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        moment: datetime,
+        total: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.settings = settings
+        self.moment = moment
+        self.total = total
+        self.progress = progress
+        self.counts = {"sent": 0, "failed": 0, "retry_later": 0}
+        self.failed_ids: list[int] = []
+        self.done = 0
+        self.fault: FaultNotice | None = None
+        self.resolved: FaultNotice | None = None
+        self.fault_open = False
+        self.lost = 0
+        self.stop_at = time.monotonic() + settings.outbox_run_deadline_seconds
+
+    def report(self, pending_left: int) -> DeliveryReport:
+        return DeliveryReport(
+            pending_left=pending_left,
+            failed_ids=tuple(self.failed_ids),
+            fault=self.fault,
+            fault_resolved=self.resolved,
+            lost_claims=self.lost,
+            **self.counts,
+        )
+
+    def record_fault(self, connection: Connection, kind: MailFaultKind, detail: str | None) -> None:
+        """Record the configuration fault on ``connection`` and commit."""
+        text = detail or str(kind)
+        self.fault = faults.record_fault(connection, kind, text, self.settings, self.moment)
+        connection.commit()
+        log.error("Email không gửi được / email is not leaving (%s): %s; stopped", kind, text)
+
+    def deliver(
+        self,
+        engine: Engine,
+        mailer: Mailer,
+        batch_size: int,
+        limit: int | None,
+        unreachable: DeliveryResult | None,
+        fault_open: bool,
+    ) -> None:
+        settings = self.settings
+        self.fault_open = fault_open
+        while limit is None or self.done < limit:
+            if unreachable is None and time.monotonic() + _needed(settings, False) > self.stop_at:
+                break  # the run's own deadline: the rest stays due for the next run
+            size = batch_size if limit is None else min(batch_size, limit - self.done)
+            claim = Claim(settings.outbox_claim_lease_seconds)
+            with Session(engine, expire_on_commit=False) as session:
+                rows = claim.take(session, self.moment, size)
+            if not rows:
+                break
+            # One connection for the batch's writes: a Session would hand its connection back
+            # to the pool (and roll it back) after every per-row commit.
+            with _outcome_connection(engine) as connection:
+                try:
+                    end = self._batch(connection, mailer, claim, rows, unreachable)
+                finally:
+                    # Whatever happened (a stop, a bug, a signal): rows not reached are due
+                    # again at once, never left claimed until the lease runs out.
+                    if claim.held:
+                        _release(connection, claim)
+            unreachable = end.unreachable
+            if end.halt:
+                break
+        if unreachable is not None:
+            log.warning(
+                "SMTP server unreachable or too slow; %d message(s) deferred: %s",
+                self.counts["retry_later"],
+                unreachable.error,
+            )
+
+    def _batch(
+        self,
+        connection: Connection,
+        mailer: Mailer,
+        claim: Claim,
+        rows: list[OutboxMessage],
+        unreachable: DeliveryResult | None,
+    ) -> _BatchEnd:
+        end = _BatchEnd(unreachable)
+        for row in rows:
+            if end.unreachable is None:
+                # Start a message only if the run and the lease both cover it (the lease is
+                # renewed first if not; a renewal that finds a row gone stops the batch).
+                needed = _needed(self.settings, mailer.connected)
+                if time.monotonic() + needed > self.stop_at:
+                    end.halt = True  # out of time: the rest is released, due at once
+                    return end
+                if not claim.ensure(connection, needed):
+                    self._lost(claim)
+                    end.halt = True
+                    return end
+            result = end.unreachable or _send_one(mailer, row, self.moment)
+            if result.fault is not None:
+                # Not this message's problem but every message's: release the lot untouched.
+                connection.rollback()
+                claim.release(connection)
+                self.record_fault(connection, result.fault, result.error)
+                end.halt = True
+                return end
+            if not result.reached_server or result.timed_out:
+                # Unreachable, or too slow to trust: defer the rest without knocking again.
+                end.unreachable = DeliveryResult(
+                    DeliveryOutcome.TRANSIENT, {}, result.error, reached_server=False
+                )
+            bucket = _apply(connection, row, result, self.moment, claim.token)
+            if bucket is None:
+                connection.rollback()
+                self._lost(claim)
+                end.halt = True
+                return end
+            if bucket == "sent" and self.fault_open:
+                self.resolved = faults.resolve_faults(connection, self.moment)
+                self.fault_open = False
+            connection.commit()  # this row's truth, right after the server's answer
+            claim.held -= 1
+            self.counts[bucket] += 1
+            if bucket == "failed":
+                self.failed_ids.append(cast(int, row.id))
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, max(self.total, self.done))
+        return end
+
+    def _lost(self, claim: Claim) -> None:
+        self.lost = 1
+        log.error(
+            "Outbox claim %s: a row is no longer ours (another runner took it over); this "
+            "runner stops sending and leaves that runner's rows to it",
+            claim.token,
+        )
+
+
+def _needed(settings: Settings, connected: bool) -> float:
+    """Seconds of lease a message needs before it starts: its deadline, a reconnect's when
+    not connected, and a tenth of the lease as a margin for committing its outcome."""
+    needed = settings.smtp_message_deadline_seconds + settings.outbox_claim_lease_seconds / 10
+    if not connected:
+        needed += settings.smtp_connect_deadline_seconds
+    return min(needed, settings.outbox_claim_lease_seconds)
+
+
+def _release(connection: Connection, claim: Claim) -> None:
+    """Release a claim after an interruption; a failure here (the database gone) must not hide
+    the original error: the lease then frees the rows."""
+    try:
+        connection.rollback()
+        claim.release(connection)
+    except Exception:
+        log.exception("Could not release outbox claim %s; its lease will", claim.token)
+
+
+def mail_blocked(
+    session: Session, campaign_id: int | None = None, campaign_code: str = ""
+) -> MailBlocked | None:
+    """Why no email is leaving, for the campaign's status, artifacts and ``tonvinh mail
+    failed``: the open configuration fault (cause, server's answer, since when, how many of the
+    campaign's emails wait, the red "Email không gửi được: …" line), or None."""
+    return faults.mail_blocked(session, campaign_id, campaign_code)
 
 
 def failed_messages(session: Session, campaign_id: int | None) -> list[OutboxMessage]:
@@ -478,9 +636,13 @@ def partially_refused(session: Session, campaign_id: int | None) -> list[OutboxM
 
 
 def requeue_failed(session: Session, message_ids: Iterable[int], now: datetime, actor: str) -> int:
-    """Put failed messages back in the queue (after fixing an address or the server)."""
+    """Put failed messages back in the queue (after fixing an address or the server).
+
+    The operator says the settings were fixed, too: an open configuration fault no longer holds
+    the next delivery back (it tries the server at once), even with no id at all."""
     moment = to_vn(now)
     wanted = list(message_ids)
+    faults.allow_probe_now(session, moment, actor)
     if not wanted:
         return 0
     rows = session.exec(

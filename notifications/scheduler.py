@@ -29,10 +29,16 @@ The lock dies with the process
     SIGKILL does. Keyed by schema as well, so two deployments in two schemas of one database do not
     block each other. A watchdog job checks every ``lock_check_seconds`` that the lock is still
     ours (a dropped connection loses it) and stops the scheduler if not.
-    SQLite: an exclusive ``fcntl.flock`` on ``<database file>.scheduler.lock``; the kernel drops it
-    when the process dies. Do not delete that file while a scheduler runs (the watchdog notices and
-    stops the scheduler, since a new file would admit a second one). Local disks only: ``flock``
-    over NFS is not reliable (neither is SQLite).
+    SQLite: an exclusive ``fcntl.flock`` on ``<database file>.scheduler.lock``, where the database
+    file is its real path (``os.path.realpath``: symlinks, ``..`` and relative paths resolved), so
+    every URL that reaches the same file meets the same lock (a symlinked path used to admit a
+    second scheduler). The lock records the file's identity (``st_dev``/``st_ino``) and the
+    watchdog checks it: a database file replaced under a running scheduler (a restore) stops it,
+    rather than let it write on into the old, unlinked file. The kernel drops the lock when the
+    process dies. Do not delete that file while a scheduler runs (the watchdog notices and stops
+    the scheduler, since a new file would admit a second one). Local disks only: ``flock`` over
+    NFS is not reliable (neither is SQLite). A hard link is a second path that SQLite itself
+    treats as another database (its -wal file is named by path): never hard-link the database.
 
 Time
     APScheduler fires on the wall clock; everything it plans comes from ``models.clock.now()`` and
@@ -40,11 +46,15 @@ Time
     scheduler refuses to start with one.
 
 Prefect
-    Each firing calls the ``send-reminders`` flow directly, so with ``PREFECT_API_URL`` set every
-    reminder run is a flow run on that server. No Prefect *schedule* exists for reminders, on
-    purpose: two mechanisms scheduling the same step could only fire it twice. (The
-    ``send-reminders`` deployment exists, unscheduled, for an operator's "remind now"; the
-    ladder rule and the outbox key make such a run send only what is due and not yet sent.)
+    Each firing calls the ``send-reminders`` flow directly, so every reminder run is a flow run on
+    the server ``PREFECT_API_URL`` names. The scheduler refuses to start without it: Prefect's
+    ephemeral mode would start a throwaway server inside this long-lived process (~190 MB, seen
+    still listening 30 minutes after a ``kill -9`` of the scheduler, since nothing outlives the
+    process to stop it) and keep no visible history anyway. ``make up`` sets it.
+    No Prefect *schedule* exists for reminders, on purpose: two mechanisms scheduling the same
+    step could only fire it twice. (The ``send-reminders`` deployment exists, unscheduled, for an
+    operator's "remind now"; the ladder rule and the outbox key make such a run send only what
+    is due and not yet sent.)
 
 Layering
     This module sits in ``notifications`` but drives a flow, so it imports ``flows`` lazily, inside
@@ -147,34 +157,60 @@ def _locked_message(what: str, holder: str) -> str:
     )
 
 
-def lock_file_for(settings: Settings) -> Path:
-    """Where the SQLite lock lives: next to the database file (or in var_dir for a memory DB)."""
+def database_file(settings: Settings) -> Path | None:
+    """The SQLite database's real file (symlinks and relative parts resolved); None for a
+    memory database."""
     database = make_url(normalise_url(settings.effective_database_url)).database
-    if not database or database == ":memory:":
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(os.path.realpath(database))
+
+
+def lock_file_for(settings: Settings) -> Path:
+    """Where the SQLite lock lives: beside the database's real file, so every path to that file
+    (a symlink, a relative path) finds the same lock; in var_dir for a memory database."""
+    database = database_file(settings)
+    if database is None:
         return settings.var_dir / "scheduler.lock"
-    return Path(database + ".scheduler.lock")
+    return database.with_name(database.name + ".scheduler.lock")
+
+
+def _file_identity(path: Path | None) -> tuple[int, int] | None:
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[SchedulerLock]:
+def _file_lock(path: Path, database: Path | None = None) -> Iterator[SchedulerLock]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
             raise SchedulerLocked(_locked_message(f"khóa/lock {path}", holder)) from None
+        identity = _file_identity(database)
+        held = f"{_holder_tag()} since={datetime.now(VN_TZ).isoformat()}"
+        if database is not None and identity is not None:
+            held += f" db={database} dev:ino={identity[0]}:{identity[1]}"
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{_holder_tag()} since={datetime.now(VN_TZ).isoformat()}\n".encode(), 0)
+        os.pwrite(fd, f"{held}\n".encode(), 0)
         inode = os.fstat(fd).st_ino
 
         def check() -> bool:
-            # The same file still sits at that path (a deleted file would let a second one in).
+            # The same lock file still sits at that path (a deleted one would let a second
+            # scheduler in), and the database is still the file we locked (not replaced).
             try:
-                return os.stat(path).st_ino == inode
+                same_lock = os.stat(path).st_ino == inode
             except FileNotFoundError:
                 return False
+            return same_lock and (identity is None or _file_identity(database) == identity)
 
         yield SchedulerLock(f"flock {path}", check)
     finally:
@@ -243,7 +279,7 @@ def acquire_scheduler_lock(settings: Settings) -> Iterator[SchedulerLock]:
     """
     dialect = make_url(normalise_url(settings.effective_database_url)).get_backend_name()
     if dialect == "sqlite":
-        manager = _file_lock(lock_file_for(settings))
+        manager = _file_lock(lock_file_for(settings), database_file(settings))
     elif dialect == "postgresql":
         manager = _advisory_lock()
     else:
@@ -374,8 +410,10 @@ def deliver_outbox_job() -> None:
 
     moment = clock.now()
     delivery = deliver_and_report(moment)
-    if delivery.failed_campaigns:
-        refresh_campaign_artifacts(list(delivery.failed_campaigns), moment)
+    # And after meeting a configuration fault, or finding it fixed: the summary says so.
+    changed = sorted({*delivery.failed_campaigns, *delivery.blocked_campaigns})
+    if changed:
+        refresh_campaign_artifacts(changed, moment)
 
 
 # ------------------------------------------------------------------------------------ the process
@@ -389,7 +427,7 @@ class SchedulerStatus:
     reminder_jobs: int
     next_run: datetime | None
     sync: SyncReport
-    prefect_api_url: str | None
+    prefect_api_url: str
 
 
 def _check_clock() -> None:
@@ -410,6 +448,21 @@ def _prefect_api_url() -> str | None:
     return str(value) if value else None
 
 
+NO_PREFECT_SERVER = (
+    "Không khởi động: chưa đặt PREFECT_API_URL. Bộ lập lịch chạy lâu dài và cần một máy chủ "
+    "Prefect riêng; nếu không, mỗi tiến trình tự mở một máy chủ Prefect tạm (~190 MB) không ai "
+    "thấy lịch sử, và nó còn chạy mãi nếu bộ lập lịch bị kill -9. Cách làm: `make up` (tự đặt "
+    "PREFECT_API_URL), hoặc chạy `prefect server start` rồi "
+    "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (thêm PREFECT_API_AUTH_STRING nếu máy "
+    "chủ có đăng nhập). / Refusing to start: PREFECT_API_URL is not set. The scheduler is "
+    "long-lived and needs a Prefect server of its own; otherwise each process starts a "
+    "throwaway Prefect server (~190 MB) with no visible history, left running if the scheduler "
+    "is killed with kill -9. Do: `make up` (it sets PREFECT_API_URL), or run "
+    "`prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api` (plus "
+    "PREFECT_API_AUTH_STRING if the server has a login)."
+)
+
+
 def run_scheduler(
     settings: Settings,
     *,
@@ -421,7 +474,8 @@ def run_scheduler(
     """Run the one scheduler until SIGTERM/SIGINT (or ``stop_after`` seconds); see the module doc.
 
     Raises ``SchedulerLocked`` when another scheduler holds the store, ``SchedulerRefused`` for a
-    frozen clock, ``SchedulerLockLost`` when the lock went away while running. The store is
+    frozen clock or no ``PREFECT_API_URL``, ``SchedulerLockLost`` when the lock went away while
+    running. The store is
     opened on ``models.db.get_engine()`` (never a bare URL: the engine carries PostgreSQL options
     such as ``search_path``). Starts paused, synchronises, then resumes, so a job planned before
     a change made while the scheduler was down is dropped before it can fire.
@@ -431,10 +485,7 @@ def run_scheduler(
     _check_clock()
     prefect_url = _prefect_api_url()
     if prefect_url is None:
-        log.warning(
-            "PREFECT_API_URL is not set: each reminder run starts a throwaway Prefect server "
-            "and no flow run stays visible; point it at the Prefect server to monitor runs."
-        )
+        raise SchedulerRefused(NO_PREFECT_SERVER)
     stop = threading.Event()
     lost = threading.Event()
     with acquire_scheduler_lock(settings) as lock:

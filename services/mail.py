@@ -21,8 +21,11 @@ from models.settings import get_settings
 from models.unit import Unit
 from notifications.outbox import (
     DeliveryReport,
+    MailBlocked,
     deliver_pending,
     failed_messages,
+    fault_campaigns,
+    mail_blocked,
     partially_refused,
     requeue_failed,
 )
@@ -63,6 +66,7 @@ class MailProblems(BaseModel):
     campaign: str
     failed: list[FailedEmail]
     partially_refused: list[RefusedEmail]
+    mail_blocked: MailBlocked | None = None  # no email can leave at all
 
 
 def mail_problems(session: Session, campaign_code: str) -> MailProblems:
@@ -95,6 +99,7 @@ def mail_problems(session: Session, campaign_code: str) -> MailProblems:
             )
             for m in refused
         ],
+        mail_blocked=mail_blocked(session, campaign.id, campaign.code),
     )
 
 
@@ -105,6 +110,9 @@ class Delivery:
 
     report: DeliveryReport
     failed_campaigns: tuple[str, ...]
+    # Campaigns whose mail a configuration fault has just blocked, or that its fix has just
+    # released: their artifacts must say so.
+    blocked_campaigns: tuple[str, ...] = ()
 
 
 def _report_failed_emails(session: Session, failed: Sequence[OutboxMessage]) -> tuple[str, ...]:
@@ -179,15 +187,45 @@ def deliver_and_report(now: datetime) -> Delivery:
     """
     settings = get_settings()
     report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
+    blocked = _report_mail_fault(report)
     if not report.failed_ids:
-        return Delivery(report, ())
+        return Delivery(report, (), blocked)
     with session_scope() as session:
         failed = session.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.id).in_(report.failed_ids))
             .order_by(col(OutboxMessage.id))
         ).all()
-        return Delivery(report, _report_failed_emails(session, failed))
+        return Delivery(report, _report_failed_emails(session, failed), blocked)
+
+
+def _report_mail_fault(report: DeliveryReport) -> tuple[str, ...]:
+    """No email can leave (a configuration fault this run met: at most once per probe, every
+    15 minutes by default) or can again (one it found fixed): a `tonvinh.email.blocked` /
+    `tonvinh.email.unblocked` event and an ERROR in the log. Returns the campaigns concerned
+    when that is news (a new fault, or a fixed one), so the scheduler refreshes their
+    artifacts then and not at every probe."""
+    fault = report.fault if report.fault is not None and report.fault.checked else None
+    notice = fault or report.fault_resolved
+    if notice is None:
+        return ()
+    with session_scope() as session:
+        codes = fault_campaigns(session, notice.since)
+    events.publish(
+        "tonvinh.email.blocked" if fault else "tonvinh.email.unblocked",
+        {"prefect.resource.id": "tonvinh.outbox"},
+        related=[
+            events.campaign_resource(c) | {"prefect.resource.role": "campaign"} for c in codes
+        ],
+        payload={**notice.payload(), "campaigns": list(codes), "waiting": report.pending_left},
+    )
+    if fault:
+        log.error(
+            "Email không gửi được: %s — xem `tonvinh status`. (Email is not leaving: %s.)",
+            fault.detail,
+            fault.detail,
+        )
+    return codes if fault is None or fault.new else ()
 
 
 def requeue_refusals(wanted: list[int], found: dict[int, str]) -> list[OperatorError]:

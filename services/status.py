@@ -25,7 +25,7 @@ from models.outbox import REMINDER_KINDS, OutboxMessage, OutboxStatus
 from models.rules.ladder import ProgressState, UnitProgress, standings
 from models.settings import get_settings
 from models.unit import Unit
-from notifications.outbox import partly_refused
+from notifications.outbox import MailBlocked, mail_blocked, partly_refused
 from services.campaigns import calendar_for, find_part, ladder_config, load_campaign
 
 # What an operator reads for each standing of the reminder ladder.
@@ -69,6 +69,8 @@ class CampaignStatus(BaseModel):
     # Sent, but the server refused some recipient (``tonvinh mail failed`` says whom and why).
     emails_partially_refused: int
     rows: list[UnitStatusRow]
+    # Set while no email can leave at all (a configuration fault): the red line, its cause.
+    mail_blocked: MailBlocked | None = None
 
 
 def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
@@ -199,6 +201,7 @@ def campaign_status(session: Session, campaign_code: str, now: datetime) -> Camp
         emails_failed=emails.get(OutboxStatus.FAILED, 0),
         emails_partially_refused=session.exec(partially_refused_count(campaign.id)).one(),
         rows=rows,
+        mail_blocked=mail_blocked(session, campaign.id, campaign.code),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,13 +15,12 @@ from sqlmodel import Session, col, select
 from models.audit import AuditEvent
 from models.campaign import Campaign
 from models.db import get_engine
-from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox import MailFault, OutboxMessage, OutboxStatus
 from models.settings import Settings
 from notifications.addresses import mailbox
+from notifications.claims import Claim
 from notifications.outbox import (
-    CLAIM_LEASE,
     MAX_ATTEMPTS,
-    _claim,
     backoff,
     deliver_pending,
     enqueue,
@@ -406,13 +406,17 @@ def test_crash_after_claim_repeats_only_after_the_lease(
     server = smtp_server()
     settings = make_settings(server.port)
     _queue(session, t0, 3, rendered=rendered)
+    claim = Claim(lease_seconds=3)
     with Session(get_engine(), expire_on_commit=False) as crashed:
-        assert len(_claim(crashed, t0, 2)) == 2  # ... and then the process dies
+        assert len(claim.take(crashed, t0, 2)) == 2  # ... and then the process dies
     during = deliver_pending(t0, settings)
     assert (during.sent, during.pending_left) == (1, 2)  # only the unclaimed one
-    after = deliver_pending(t0 + CLAIM_LEASE, settings)
+    # The lease is real time, whatever the campaign clock says: wait it out.
+    time.sleep(max(claim.remaining(), 0) + 0.2)
+    after = deliver_pending(t0, settings)
     assert (after.sent, after.pending_left) == (2, 0)
     assert len(read_mailbox(server.mailbox_dir)) == 3
+    assert {r.claim_token for r in _rows()} == {None}
 
 
 def test_password_never_in_logs_errors_or_results(
@@ -431,13 +435,18 @@ def test_password_never_in_logs_errors_or_results(
     _queue(session, t0, 2, rendered=rendered)
 
     refused = deliver_pending(t0, Settings(smtp_port=wrong.port, smtp_user="thidua"))
-    assert refused.retry_later == 2
+    # A refused login is the configuration's fault, not the messages': recorded, rows untouched.
+    assert refused.fault is not None and refused.fault.kind == "auth"
+    assert (refused.sent, refused.retry_later, refused.pending_left) == (0, 0, 2)
+    # Other settings (another server) are tried at once, and fix it.
     accepted = deliver_pending(t0 + backoff(1), Settings(smtp_port=good.port, smtp_user="thidua"))
     assert accepted.sent == 2 and good.logins == 1
+    assert accepted.fault_resolved is not None
 
-    stored = [f"{r.last_error} {r.recipient_results}" for r in _rows()] + [
-        f"{e.reason} {e.details}" for e in _audit()
-    ]
+    with Session(get_engine()) as s:
+        recorded = [f"{f.detail} {f.server}" for f in s.exec(select(MailFault)).all()]
+        audited = [f"{e.reason} {e.details}" for e in s.exec(select(AuditEvent)).all()]
+    stored = [f"{r.last_error} {r.recipient_results}" for r in _rows()] + recorded + audited
     text = "\n".join([*stored, caplog.text])
     assert "535" in text
     assert PASSWORD not in text

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,16 @@ from models.db import get_engine
 from models.outbox import OutboxStatus
 from models.settings import get_settings
 from notifications.addresses import mailbox
-from notifications.outbox import CLAIM_LEASE, deliver_pending, enqueue, key_for
+from notifications.outbox import deliver_pending, enqueue, key_for
 from notifications.render import render_email
 from notifications.smtp_server import MailboxServer, read_mailbox
 from tests.nudges.support import at, outbox_rows, point_smtp_at
 
 MESSAGES = 300
 KILL_AFTER = 40  # messages received before the kill
+# The child's claim lease (real seconds): long enough for the runner below to start inside it,
+# short enough to wait out. Its deadlines must fit inside it (Settings checks).
+LEASE = 10.0
 T0 = at(date(2027, 1, 27), 8)
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,7 +106,13 @@ def test_sigkill_mid_batch_repeats_at_most_the_message_in_flight(
     with MailboxServer(tmp_path / "mailbox") as server:
         _slow_down(server, 0.01)
         point_smtp_at(monkeypatch, server.port)
-        env = {**os.environ, "TONVINH_DATABASE_URL": database}
+        env = {
+            **os.environ,
+            "TONVINH_DATABASE_URL": database,
+            "TONVINH_OUTBOX_CLAIM_LEASE_SECONDS": str(LEASE),
+            "TONVINH_SMTP_CONNECT_DEADLINE_SECONDS": "2",
+            "TONVINH_SMTP_MESSAGE_DEADLINE_SECONDS": "2",
+        }
         child = subprocess.Popen(
             [sys.executable, "-c", DELIVER, T0.isoformat()],
             cwd=REPO,
@@ -125,14 +134,17 @@ def test_sigkill_mid_batch_repeats_at_most_the_message_in_flight(
         del server.handler.handle_DATA  # back to full speed for the runs below
 
         # What the dead process had claimed stays hidden until its lease runs out: a runner
-        # a minute later sends only what nobody had claimed.
-        soon = deliver_pending(T0 + timedelta(minutes=1), get_settings())
+        # right after sends only what nobody had claimed.
+        killed_at = time.monotonic()
+        soon = deliver_pending(T0, get_settings())
+        assert time.monotonic() - killed_at < LEASE  # (it ran inside the dead one's lease)
         assert (soon.sent, soon.failed) == (MESSAGES - claimed, 0)
         assert soon.pending_left == claimed - sum(
             1 for r in outbox_rows() if r.status == OutboxStatus.SENT and r.tier < claimed
         )
-        # After the lease, the rest goes.
-        later = deliver_pending(T0 + CLAIM_LEASE, get_settings())
+        # Once the lease has run out (real time, not the campaign clock), the rest goes.
+        time.sleep(LEASE)
+        later = deliver_pending(T0, get_settings())
         assert (later.failed, later.retry_later, later.pending_left) == (0, 0, 0)
 
     received = read_mailbox(server.mailbox_dir)

@@ -46,8 +46,13 @@ if TYPE_CHECKING:
 
 
 def test_one_scheduler_only_and_the_lock_lives_and_dies_with_its_holder(
-    children: Children, database: str
+    children: Children, database: str, prefect_server: None
 ) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    # A scheduler needs a Prefect server (it refuses to start without one, tests/scheduler/
+    # test_hygiene.py): the session's test server.
+    children.env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     first = children.start()
     first.wait_ready()
 
