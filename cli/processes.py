@@ -85,18 +85,18 @@ def scheduler(
 ) -> None:
     import logging
 
-    from models.settings import get_settings
-    from notifications.scheduler import (
+    from flows.scheduler import (
         SchedulerLocked,
         SchedulerLockLost,
         SchedulerRefused,
         SchedulerStatus,
         run_scheduler,
     )
+    from models.settings import get_settings
 
     # Prefect configures logging on import (root at WARNING); basicConfig only covers its absence.
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("apscheduler", "notifications.scheduler", "notifications.outbox"):
+    for name in ("apscheduler", "flows.scheduler", "notifications.outbox"):
         logging.getLogger(name).setLevel(logging.INFO)
 
     def ready(status: SchedulerStatus) -> None:

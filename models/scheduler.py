@@ -6,7 +6,7 @@ on first start if it were missing; creating it in a migration instead means the 
 needs no CREATE right at run time, and Alembic's autogenerate sees it as ours instead of proposing
 to drop an unknown table. The columns must stay exactly APScheduler's (``id`` Unicode(191),
 ``next_run_time`` Float(25) indexed, ``job_state`` pickled bytes): never write to it from our
-code; ``notifications.scheduler`` is its only user.
+code; ``flows.scheduler`` is its only user.
 """
 
 from __future__ import annotations

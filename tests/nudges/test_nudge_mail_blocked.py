@@ -18,10 +18,10 @@ from prefect.artifacts import Artifact
 
 from flows.common import artifact_key
 from flows.remind import send_reminders
+from flows.scheduler import deliver_outbox_job
 from models import clock
 from models.outbox import OutboxStatus
 from models.settings import get_settings
-from notifications.scheduler import deliver_outbox_job
 from notifications.smtp_server import MailboxServer
 from tests.nudges.support import CODE, PC, VT, Called, Inbox, at, kind_of, outbox_rows, tonvinh
 

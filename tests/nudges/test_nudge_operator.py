@@ -14,11 +14,11 @@ from sqlmodel import col, func, select
 
 from flows.common import artifact_key
 from flows.remind import send_reminders
+from flows.scheduler import deliver_outbox_job
 from models import clock
 from models.audit import AuditEvent
 from models.db import session_scope
 from models.outbox import OutboxStatus
-from notifications.scheduler import deliver_outbox_job
 from notifications.smtp_server import MailboxServer
 from tests.nudges.support import (
     CODE,

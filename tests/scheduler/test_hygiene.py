@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from models.settings import Settings, get_settings
-from notifications.scheduler import (
+from flows.scheduler import (
     SchedulerLocked,
     acquire_scheduler_lock,
     lock_file_for,
 )
+from models.settings import Settings, get_settings
 from notifications.smtp_server import free_port
 from tests.scheduler.conftest import TONVINH, Children
 

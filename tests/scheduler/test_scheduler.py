@@ -17,15 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from models.campaign import CampaignUnit
-from models.clock import VN_TZ
-from models.db import get_engine, session_scope
-from models.outbox import OutboxMessage, OutboxStatus
-from models.rules.calendar import vietnam_calendar
-from models.rules.ladder import LadderConfig, plan_ladder
-from models.scheduler import SCHEDULER_JOBS_TABLE, SchedulerJob
-from models.settings import get_settings
-from notifications.scheduler import (
+from flows.scheduler import (
     FIRE_REMINDERS_REF,
     REMINDER_STORE,
     SchedulerLocked,
@@ -36,6 +28,14 @@ from notifications.scheduler import (
     run_scheduler,
     sync_jobs,
 )
+from models.campaign import CampaignUnit
+from models.clock import VN_TZ
+from models.db import get_engine, session_scope
+from models.outbox import OutboxMessage, OutboxStatus
+from models.rules.calendar import vietnam_calendar
+from models.rules.ladder import LadderConfig, plan_ladder
+from models.scheduler import SCHEDULER_JOBS_TABLE, SchedulerJob
+from models.settings import get_settings
 from notifications.smtp_server import read_mailbox
 from tests.scheduler.conftest import Children, make_campaign, shifted_vietnam, wait_until
 

@@ -57,9 +57,9 @@ Prefect
     is due and not yet sent.)
 
 Layering
-    This module sits in ``notifications`` but drives a flow, so it imports ``flows`` lazily, inside
-    the functions that need them (the calendar, ladder settings and "sent tiers" come from the very
-    functions the flow uses, so the planner cannot disagree with the flow).
+    It lives in ``flows`` because what it does is fire flow runs. It plans from the service the
+    flow itself applies (``services.reminders.reminder_times``), so the planner cannot disagree
+    with the flow, and delivers through ``services.mail``.
 """
 
 from __future__ import annotations
@@ -89,17 +89,21 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from flows.monitor import refresh_campaign_artifacts
+from flows.remind import send_reminders
 from models import clock
 from models.clock import VN_TZ, to_vn
 from models.db import get_engine, normalise_url, session_scope
 from models.scheduler import SCHEDULER_JOBS_TABLE
 from models.settings import Settings, get_settings
+from services.mail import deliver_and_report
+from services.reminders import reminder_times
 
 log = logging.getLogger(__name__)
 
 REMINDER_STORE = "reminders"  # the persistent store; the housekeeping jobs live in memory
 JOB_PREFIX = "remind:"
-FIRE_REMINDERS_REF = "notifications.scheduler:fire_reminders"
+FIRE_REMINDERS_REF = "flows.scheduler:fire_reminders"
 SYNC_JOB_ID = "sync"
 DELIVER_JOB_ID = "deliver"
 LOCK_JOB_ID = "lock-watch"
@@ -304,8 +308,6 @@ def planned_reminder_times(
     """Every reminder run still to make: ``{job id: (campaign code, time)}``, from the very
     rule the ``send-reminders`` flow applies (``services.reminders.reminder_times``), so the
     planner cannot disagree with the flow. Reads the database, writes nothing."""
-    from services.reminders import reminder_times  # services sit above notifications
-
     window = get_settings().scheduler_misfire_grace if grace is None else grace
     return {
         job_id_for(code, at): (code, at)
@@ -387,8 +389,6 @@ def sync_jobs(
 
 def fire_reminders(campaign_code: str) -> dict[str, Any]:
     """A reminder job: run the ``send-reminders`` flow for one campaign, now."""
-    from flows.remind import send_reminders
-
     with _RUN_LOCK:
         moment = clock.now()
         log.info("Reminder run for %s at %s", campaign_code, moment.isoformat())
@@ -405,9 +405,6 @@ def deliver_outbox_job() -> None:
     failed emails; a flow refreshes it after every delivery, this job only after a run that
     failed something (every few minutes, a refresh for nothing would only add versions).
     """
-    from flows.monitor import refresh_campaign_artifacts
-    from services.mail import deliver_and_report
-
     moment = clock.now()
     delivery = deliver_and_report(moment)
     # And after meeting a configuration fault, or finding it fixed: the summary says so.
