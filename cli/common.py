@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -48,8 +49,29 @@ app.add_typer(unit_app, name="unit")
 app.add_typer(mail_app, name="mail")
 
 
+# Set by --debug: the full traceback of a failure and Prefect's run logs on the console.
+_debug = False
+
+
 @app.callback()
-def _private_var() -> None:
+def _before_every_command(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help=t(
+                "In đầy đủ nhật ký Prefect và traceback khi có lỗi.",
+                "Show Prefect's run logs and the full traceback of a failure.",
+            ),
+        ),
+    ] = False,
+) -> None:
+    global _debug
+    _debug = debug
+    if not debug and "prefect" not in sys.modules:
+        # A refusal is one line of ours, not Prefect's traceback of the task that raised it;
+        # the run's logs still reach the Prefect server.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     # Every file a command creates under var/ (database, outputs, logs) is the owner's only, and
     # what an older version left readable to all is tightened.
     from models.private_files import private_umask, secure_var
@@ -170,12 +192,16 @@ def _print_field(key: str, value: Any, depth: int = 0) -> None:
         console.print(f"{label} {escape(str(value))}")
 
 
-def run_operator(action: Callable[[], T]) -> T:
+def run_operator(action: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T:
     """Run a command; an error the operator can fix is printed plainly, never as a traceback:
-    the reason in the operator's language with its code, and exit status 2."""
+    the reason in the operator's language with its code, and exit status 2. ``passthrough``:
+    exceptions the command reports itself."""
+    reported_elsewhere: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, *passthrough)
     try:
         upgrade()
         return action()
+    except reported_elsewhere:
+        raise
     except SubmissionRejected as rejected:
         err_console.print(f"[red]{t('Tệp bị từ chối, không lưu gì:', 'File rejected:')}[/red]")
         for line in rejected.lines():  # the first problems, then how many more
@@ -190,3 +216,16 @@ def run_operator(action: Callable[[], T]) -> T:
     except ValidationError as problem:
         err_console.print(f"[red]{escape(str(problem))}[/red]")
         raise typer.Exit(2) from None
+    except Exception as failure:
+        if _debug:
+            raise
+        err_console.print(
+            t(
+                f"[red]Lỗi không mong đợi: {escape(type(failure).__name__)}: "
+                f"{escape(str(failure))}[/red] — chạy lại với --debug để xem chi tiết.",
+                f"[red]Unexpected failure: {escape(type(failure).__name__)}: "
+                f"{escape(str(failure))}[/red] — run again with --debug for the details.",
+            ),
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None

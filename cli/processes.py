@@ -118,7 +118,8 @@ def scheduler(
                 sync_every_minutes=sync_every,
                 deliver_every_minutes=deliver_every,
                 on_ready=ready,
-            )
+            ),
+            passthrough=(SchedulerRefused, SchedulerLockLost),
         )
     except SchedulerLocked as locked:
         err_console.print(f"[red]{locked}[/red]")

@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from prefect import flow, pause_flow_run, suspend_flow_run, task
+from prefect import flow, pause_flow_run, suspend_flow_run
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowFilter,
@@ -29,7 +28,7 @@ from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
 from pydantic import Field
 
-from flows.common import StageRun, artifact_key, deliver_outbox
+from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.council import ApprovalDecision
@@ -55,7 +54,7 @@ class ApprovalForm(RunInput):
     comment: str = Field(default="", description="Ý kiến (comment)")
 
 
-@task(name="prepare-approval", cache_policy=NO_CACHE)
+@stage_task(name="prepare-approval")
 def prepare_approval(campaign_code: str) -> tuple[str, list[int]]:
     """The list leadership approves, as a markdown summary (the form's description and an
     artifact) and the ids it may exclude."""
@@ -77,7 +76,7 @@ def prepare_approval(campaign_code: str) -> tuple[str, list[int]]:
     return markdown, [d.nomination_id for d in listed.dossiers]
 
 
-@task(name="record-approval", cache_policy=NO_CACHE)
+@stage_task(name="record-approval")
 def record_approval_task(
     campaign_code: str, form: ApprovalForm, now: datetime, run_id: str | None
 ) -> ApprovalResult:

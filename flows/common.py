@@ -4,13 +4,16 @@ artifact keys, and the one delivery task."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
+from prefect.states import State
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 
 from services import events
 from services.mail import deliver_and_report
@@ -27,6 +30,40 @@ def _to_prefect(
 
 # Whatever the services announce while a flow runs becomes a Prefect event.
 events.connect(_to_prefect)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def database_dropped(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Retry a stage task only when its database connection died under it (a restart, a
+    failover, an administrator's ``pg_terminate_backend``). Each stage task writes in one
+    transaction, so the dropped attempt left nothing behind and running it again is safe; any
+    other failure (a refusal, a bug) is not retried."""
+    try:
+        state.result()
+    except DBAPIError as failure:
+        return bool(failure.connection_invalidated)
+    except Exception:
+        return False
+    return False
+
+
+def stage_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task that works on the campaign: no result cache (each run reads the database
+    afresh), and a retry when the database connection drops mid-task."""
+
+    def declare(work: Callable[P, R]) -> Task[P, R]:
+        return task(
+            name=name,
+            cache_policy=NO_CACHE,
+            retries=2,
+            retry_delay_seconds=[1, 5],
+            retry_condition_fn=database_dropped,
+        )(work)
+
+    return declare
 
 
 def artifact_key(*parts: str) -> str:

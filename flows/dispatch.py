@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
-from flows.common import StageRun, deliver_outbox
+from flows.common import StageRun, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
 from services.dispatch import enqueue_calls, write_unit_templates
 
 
-@task(name="write-unit-templates", cache_policy=NO_CACHE)
+@stage_task(name="write-unit-templates")
 def write_unit_templates_task(campaign_code: str) -> str:
     """Generate each unit's own Excel list (its code is inside, so intake knows whose it is)."""
     with session_scope() as session:
         return write_unit_templates(session, campaign_code)
 
 
-@task(name="enqueue-calls", cache_policy=NO_CACHE)
+@stage_task(name="enqueue-calls")
 def enqueue_calls_task(campaign_code: str, now: datetime, actor: str) -> int:
     """Queue the call for every unit not yet called; the outbox key makes a re-run a no-op."""
     with session_scope() as session:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.common import StageRun, artifact_key, deliver_outbox
+from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
@@ -19,7 +18,7 @@ from models.settings import get_settings
 from services.honour import DecisionDocuments, invite_and_close, write_documents
 
 
-@task(name="write-decision-documents", cache_policy=NO_CACHE)
+@stage_task(name="write-decision-documents")
 def write_documents_task(campaign_code: str, now: datetime, signer_name: str) -> DecisionDocuments:
     """Draft the decision and its annex and the honourees list; say on the run which amounts
     rest on unconfirmed multiples, to be checked before signing."""
@@ -50,7 +49,7 @@ def write_documents_task(campaign_code: str, now: datetime, signer_name: str) ->
     return drafted
 
 
-@task(name="invite-and-close", cache_policy=NO_CACHE)
+@stage_task(name="invite-and-close")
 def invite_and_close_task(campaign_code: str, now: datetime, actor: str) -> int:
     """Invite each unit with honourees to the ceremony and mark its honourees as honoured."""
     with session_scope() as session:

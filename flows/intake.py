@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
 
 from documents.nomination_list import SubmissionRejected, read_upload_file
 from flows.collector import collector_paused
-from flows.common import artifact_key
+from flows.common import artifact_key, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
@@ -39,7 +38,7 @@ def _receive_path(campaign_code: str, path: str, now: datetime, actor: str) -> I
         return receive_list(session, campaign_code, data, file.name, now=now, actor=actor)
 
 
-@task(name="intake-batch", cache_policy=NO_CACHE)
+@stage_task(name="intake-batch")
 def intake_batch(
     campaign_code: str, paths: list[str], now: datetime, actor: str
 ) -> list[IntakeResult]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.common import artifact_key
+from flows.common import artifact_key, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
@@ -24,7 +23,7 @@ _MILESTONES = (
 )
 
 
-@task(name="create-campaign", cache_policy=NO_CACHE)
+@stage_task(name="create-campaign")
 def create_campaign_task(
     code: str,
     year: int,

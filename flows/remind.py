@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
-from flows.common import StageRun, deliver_outbox
+from flows.common import StageRun, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
 from services.reminders import QueuedReminders, enqueue_due_reminders
 
 
-@task(name="enqueue-due-reminders", cache_policy=NO_CACHE)
+@stage_task(name="enqueue-due-reminders")
 def enqueue_due_reminders_task(campaign_code: str, now: datetime) -> QueuedReminders:
     """Work out who is behind and which step is due, and queue exactly that step's email.
 

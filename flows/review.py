@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.common import StageRun, artifact_key, deliver_outbox
+from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
@@ -16,7 +15,7 @@ from models.nomination import NOMINATION_STATUS_VI, Severity
 from services.review import ReviewDecision, ReviewReport, review_round
 
 
-@task(name="check-and-decide", cache_policy=NO_CACHE)
+@stage_task(name="check-and-decide")
 def check_and_decide(
     campaign_code: str,
     decisions: list[ReviewDecision],

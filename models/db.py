@@ -59,11 +59,17 @@ def normalise_url(url: str) -> str:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     url = normalise_url(url)
+    # A failed statement's error names the statement, never its values: a bulk insert of units
+    # or dossiers carries people's names and addresses, which must not reach logs or artifacts.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def get_engine() -> Engine:

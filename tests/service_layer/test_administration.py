@@ -212,3 +212,23 @@ def test_each_unit_is_written_to_in_its_own_language_whatever_the_sender_runs_in
     english = next(m for to, m in letters.items() if "c@example.gov.vn" in to)
     assert "Kính gửi" in vietnamese.text_body and "Dear" not in vietnamese.text_body
     assert "Dear" in english.text_body
+
+
+def test_a_failed_statement_never_shows_the_values_it_carried(calling: Campaign) -> None:
+    """A refused insert of a person's data names the statement, not the person."""
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError) as failed, session_scope() as session:
+        session.add(
+            Unit(
+                code=unit_codes()[0],  # already taken: the unique code refuses it
+                name="Vụ Bí Mật",
+                focal_name="Nguyễn Thị Riêng Tư",
+                focal_email="rieng.tu@example.gov.vn",
+                head_name="Trần Văn Kín",
+                head_email="kin@example.gov.vn",
+            )
+        )
+    text = str(failed.value)
+    assert "Nguyễn Thị Riêng Tư" not in text and "rieng.tu@example.gov.vn" not in text
+    assert "hidden due to hide_parameters" in text
