@@ -3,12 +3,16 @@ unit's deadline and reminders, and failed mail. Each calls one service in one tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli.common import (
     ActorOpt,
@@ -19,6 +23,7 @@ from cli.common import (
     console,
     db_app,
     emit,
+    err_console,
     mail_app,
     parse_actor,
     parse_date,
@@ -36,7 +41,9 @@ from models.outbox import OutboxStatus
 from models.rules.calendar import vietnam_calendar
 from models.settings import get_settings
 from notifications.outbox import MailBlocked
+from services.backup import RestoreReport, backup_database, database_unreachable, restore_database
 from services.campaigns import holiday_overrides
+from services.errors import OperatorError
 from services.mail import (
     MailProblems,
     MessageOutcome,
@@ -61,6 +68,140 @@ from services.units import (
 def db_upgrade() -> None:
     upgrade()
     console.print(t("Cơ sở dữ liệu đã ở phiên bản mới nhất.", "Database is up to date."))
+
+
+T = TypeVar("T")
+BackupPathArg = Annotated[
+    Path, typer.Argument(metavar="PATH", help=t("Tệp sao lưu.", "The backup file."))
+]
+
+
+def _as_it_is(action: Callable[[], T]) -> T:
+    """``run_operator`` without its migration first: a backup saves the database as it is (one
+    taken before an upgrade must not be upgraded by it), and a restore must work on a database
+    that cannot be migrated (damaged, or at a newer revision after a release was rolled back).
+    A refusal is the same one line with its code, and exit status 2."""
+    try:
+        return action()
+    except OperatorError as refused:
+        err_console.print(
+            f"[red]{escape(refused.text(get_settings().lang))}[/red] [dim]({refused.code})[/dim]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+
+
+def _backup_lines(payload: dict[str, Any], *lines: str) -> None:
+    """The report as text: the given lines, where the database is, and what it holds."""
+    c = payload["counts"]
+    where = (
+        "SQLite " + payload["database"] if payload["backend"] == "sqlite" else payload["database"]
+    )
+    if payload["schema_name"]:
+        where += f" (schema {payload['schema_name']})"
+    for line in (
+        *lines,
+        t("Cơ sở dữ liệu", "Database") + f": {where}",
+        t("Phiên bản lược đồ", "Schema revision") + f": {payload['revision']}",
+        t(
+            f"Gồm: {c['campaigns']} đợt thi đua, {c['units']} đơn vị, {c['nominations']} hồ sơ, "
+            f"{c['outbox_messages']} thư trong hộp thư đi, {c['audit_events']} sự kiện nhật ký",
+            f"Holds: {c['campaigns']} campaigns, {c['units']} units, {c['nominations']} "
+            f"nominations, {c['outbox_messages']} outbox messages, {c['audit_events']} audit "
+            "events",
+        ),
+    ):
+        console.print(line, soft_wrap=True, markup=False)
+
+
+@db_app.command(
+    "backup",
+    help=t(
+        "Sao lưu cơ sở dữ liệu vào tệp PATH, nhất quán cả khi hệ thống đang chạy (SQLite: API "
+        "sao lưu trực tuyến; PostgreSQL: pg_dump --format=custom). Tệp chỉ chủ sở hữu đọc được "
+        "(0600); không ghi đè tệp đã có nếu không có --force.",
+        "Back the database up to the file PATH, consistent while the system runs (SQLite: the "
+        "online backup API; PostgreSQL: pg_dump --format=custom). The file is owner-only "
+        "(0600); an existing file is never replaced without --force.",
+    ),
+)
+def db_backup(
+    path: BackupPathArg,
+    force: Annotated[
+        bool, typer.Option("--force", help=t("Thay tệp đã có.", "Replace an existing file."))
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    def render(payload: dict[str, Any]) -> None:
+        size, mode = f"{payload['size_bytes']:,}", payload["mode"]
+        _backup_lines(
+            payload,
+            t(
+                f"Đã sao lưu vào {payload['path']} ({size} byte, quyền {mode}).",
+                f"Backed up to {payload['path']} ({size} bytes, mode {mode}).",
+            ),
+        )
+
+    emit(_as_it_is(lambda: backup_database(path, force=force)), as_json, render)
+
+
+@db_app.command(
+    "restore",
+    help=t(
+        "Khôi phục tệp sao lưu PATH vào cơ sở dữ liệu đang cấu hình, rồi nâng cấp lên phiên bản "
+        "lược đồ mới nhất. Từ chối tệp không phải bản sao lưu tonvinh đúng loại, và cơ sở dữ liệu "
+        "đang có dữ liệu nếu không có --force. Dừng bộ lập lịch và các worker trước.",
+        "Restore the backup file PATH into the configured database, then migrate it to the "
+        "newest schema. Refuses a file that is not a tonvinh backup of the right kind, and a "
+        "database that holds data without --force. Stop the scheduler and the workers first.",
+    ),
+)
+def db_restore(
+    path: BackupPathArg,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help=t("Thay cả dữ liệu đang có.", "Replace the data the database holds."),
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> RestoreReport:
+        # The scheduler's own lock (it lives with the scheduler, in flows).
+        from flows.scheduler import SchedulerLocked, acquire_scheduler_lock
+
+        with ExitStack() as stack:
+            try:
+                # Held while restoring: no scheduler sends from the outbox meanwhile, and none
+                # can start half-way.
+                stack.enter_context(acquire_scheduler_lock(get_settings()))
+            except SchedulerLocked as held:
+                raise OperatorError(
+                    "scheduler_running",
+                    "Bộ lập lịch đang chạy trên cơ sở dữ liệu này; hãy dừng nó trước khi khôi "
+                    "phục (systemctl stop tonvinh-scheduler, hoặc make down).",
+                    "The scheduler is running on this database; stop it before restoring "
+                    "(systemctl stop tonvinh-scheduler, or make down).",
+                    lock=str(held),
+                ) from None
+            except SQLAlchemyError as exc:
+                raise database_unreachable(exc) from None
+            return restore_database(path, force=force)
+
+    def render(payload: dict[str, Any]) -> None:
+        before, after = payload["backup_revision"], payload["revision"]
+        _backup_lines(
+            payload,
+            t(
+                f"Đã khôi phục {payload['path']} (phiên bản lược đồ {before} → {after}"
+                + ("; đã thay dữ liệu cũ)." if payload["replaced_data"] else ")."),
+                f"Restored {payload['path']} (schema revision {before} → {after}"
+                + ("; the data there was replaced)." if payload["replaced_data"] else ")."),
+            ),
+        )
+
+    emit(_as_it_is(action), as_json, render)
 
 
 @calendar_app.command(
