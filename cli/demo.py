@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
@@ -159,7 +160,36 @@ def _configure(var_dir: Path, smtp_port: int) -> None:
     engine_for.cache_clear()
 
 
-def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> dict[str, Any]:
+class DemoOutputs(BaseModel):
+    """Where the demo left what a user opens."""
+
+    mailbox: str
+    decision_docx: str | None
+    honourees_xlsx: str | None
+    database: str
+    inbox: str
+
+
+class DemoSummary(BaseModel):
+    """What the sample campaign did, as `tonvinh demo --json` prints it."""
+
+    campaign: str
+    stage: str
+    units: int
+    nominations: int
+    emails_sent: int
+    reminders_sent: int
+    escalations: int
+    returned: int
+    approved: int
+    honourees: int
+    budget_vnd: int
+    outputs: DemoOutputs
+    mailbox_messages: int = 0
+    seconds: float = 0.0
+
+
+def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> DemoSummary:
     started = time.perf_counter()
     logging.getLogger("prefect").setLevel(logging.WARNING)
     var_dir = (Path(get_settings().var_dir) / "demo").resolve()
@@ -169,8 +199,8 @@ def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> d
         _configure(var_dir, server.port)
         upgrade()
         summary = _simulate(var_dir, units, seed, show_progress)
-        summary["mailbox_messages"] = len(read_mailbox(var_dir / "mailbox"))
-    summary["seconds"] = round(time.perf_counter() - started, 1)
+        summary.mailbox_messages = len(read_mailbox(var_dir / "mailbox"))
+    summary.seconds = round(time.perf_counter() - started, 1)
     return summary
 
 
@@ -178,7 +208,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, clock_time(hour, minute), tzinfo=VN_TZ)
 
 
-def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) -> dict[str, Any]:
+def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) -> DemoSummary:
     rnd = random.Random(seed)
     all_units = parse_units_csv(SAMPLE_UNITS.read_bytes(), SAMPLE_UNITS.name)[:unit_count]
     with session_scope() as session:
@@ -339,7 +369,7 @@ def _council(day: date, rnd: random.Random) -> CouncilRun:
     return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
 
 
-def _summary(var_dir: Path, honour_result: dict[str, Any]) -> dict[str, Any]:
+def _summary(var_dir: Path, honour_result: dict[str, Any]) -> DemoSummary:
     with session_scope() as session:
         campaign = load_campaign(session, CAMPAIGN_CODE)
 
@@ -349,27 +379,27 @@ def _summary(var_dir: Path, honour_result: dict[str, Any]) -> dict[str, Any]:
         sent = select(func.count()).where(
             OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == OutboxStatus.SENT
         )
-        return {
-            "campaign": campaign.code,
-            "stage": str(campaign.stage),
-            "units": count(select(func.count()).where(CampaignUnit.campaign_id == campaign.id)),
-            "nominations": count(
+        return DemoSummary(
+            campaign=campaign.code,
+            stage=str(campaign.stage),
+            units=count(select(func.count()).where(CampaignUnit.campaign_id == campaign.id)),
+            nominations=count(
                 select(func.count()).where(
                     Nomination.campaign_id == campaign.id,
                     Nomination.status != NominationStatus.WITHDRAWN,
                 )
             ),
-            "emails_sent": count(sent),
-            "reminders_sent": count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[:2]))),
-            "escalations": count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[2:]))),
-            "returned": count(
+            emails_sent=count(sent),
+            reminders_sent=count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[:2]))),
+            escalations=count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[2:]))),
+            returned=count(
                 select(func.count(func.distinct(AuditEvent.entity_id))).where(
                     AuditEvent.campaign_id == campaign.id,
                     AuditEvent.entity == AuditEntity.NOMINATION,
                     AuditEvent.to_state == NominationStatus.RETURNED,
                 )
             ),
-            "approved": count(
+            approved=count(
                 select(func.count()).where(
                     AuditEvent.campaign_id == campaign.id,
                     AuditEvent.entity == AuditEntity.NOMINATION,
@@ -377,13 +407,13 @@ def _summary(var_dir: Path, honour_result: dict[str, Any]) -> dict[str, Any]:
                     AuditEvent.to_state == NominationStatus.APPROVED,
                 )
             ),
-            "honourees": honour_result.get("honourees", 0),
-            "budget_vnd": honour_result.get("budget_total", 0),
-            "outputs": {
-                "mailbox": str(var_dir / "mailbox"),
-                "decision_docx": honour_result.get("decision_docx"),
-                "honourees_xlsx": honour_result.get("honourees_xlsx"),
-                "database": str(var_dir / "tonvinh.sqlite"),
-                "inbox": str(var_dir / "inbox"),
-            },
-        }
+            honourees=honour_result.get("honourees", 0),
+            budget_vnd=honour_result.get("budget_total", 0),
+            outputs=DemoOutputs(
+                mailbox=str(var_dir / "mailbox"),
+                decision_docx=honour_result.get("decision_docx"),
+                honourees_xlsx=honour_result.get("honourees_xlsx"),
+                database=str(var_dir / "tonvinh.sqlite"),
+                inbox=str(var_dir / "inbox"),
+            ),
+        )
