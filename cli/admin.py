@@ -446,7 +446,7 @@ def mail_failed(campaign: CampaignArg, as_json: JsonOpt = False) -> None:
 class RequeueReport(BaseModel):
     campaign: str
     requeued: list[int]
-    delivery: dict[str, int]
+    delivery: dict[str, Any]
     messages: list[MessageOutcome]
     mail_blocked: MailBlocked | None = None  # still held back by a configuration fault
 

@@ -53,8 +53,13 @@ app.add_typer(mail_app, name="mail")
 _debug = False
 
 
+# Long-running services whose own log lines (on the console) are their record.
+_SERVICES = {"scheduler", "portal"}
+
+
 @app.callback()
 def _before_every_command(
+    context: typer.Context,
     debug: Annotated[
         bool,
         typer.Option(
@@ -68,7 +73,7 @@ def _before_every_command(
 ) -> None:
     global _debug
     _debug = debug
-    if not debug and "prefect" not in sys.modules:
+    if not debug and context.invoked_subcommand not in _SERVICES and "prefect" not in sys.modules:
         # A refusal is one line of ours, not Prefect's traceback of the task that raised it;
         # the run's logs still reach the Prefect server.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")

@@ -78,6 +78,11 @@ class DeliveryCounts(BaseModel):
     failed: int = 0
     retry_later: int = 0
     pending_left: int = 0
+    # Rows another runner took over meanwhile (this run stopped sending them).
+    lost_claims: int = 0
+    # A configuration fault met (no email can leave) or found fixed, as its event says it.
+    fault: dict[str, Any] | None = None
+    fault_resolved: dict[str, Any] | None = None
 
 
 class StageRun(DeliveryCounts):
@@ -106,4 +111,7 @@ def deliver_outbox(now: datetime) -> DeliveryCounts:
         failed=report.failed,
         retry_later=report.retry_later,
         pending_left=report.pending_left,
+        lost_claims=report.lost_claims,
+        fault=report.fault.payload() if report.fault else None,
+        fault_resolved=report.fault_resolved.payload() if report.fault_resolved else None,
     )

@@ -76,8 +76,8 @@ def test_a_wrong_smtp_password_is_shown_and_after_the_fix_every_reminder_goes_on
 
     result = send_reminders(CODE, now=at(REMINDER_DAY, 8))
 
-    assert (result["reminders"], result["sent"], result["failed"]) == (2, 0, 0)
-    assert result["fault"]["kind"] == "auth"
+    assert (result.reminders, result.sent, result.failed) == (2, 0, 0)
+    assert result.fault["kind"] == "auth"
     assert _reminders() == [(OutboxStatus.PENDING, 0)] * 2  # waiting, not failed
     assert server.received == 0
 
