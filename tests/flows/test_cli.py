@@ -210,6 +210,19 @@ def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
     [result] = intake_submissions(CODE, [str(path)], now=at(campaign.dispatch_on, 10))
     assert result.outcome == "rejected"
     assert result.unit == planned["codes"][0]  # the hidden sheet names it, refused or not
+    # The runs list says a file was refused: a Completed state under its own name.
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        [latest] = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["intake-submissions"])),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+    assert latest.state is not None and latest.state.is_completed()
+    assert latest.state.name == "Có tệp bị từ chối"
     text = "\n".join(str(error) for error in result.errors)
     assert 'dòng 4, cột "Ngày sinh"' in text
     assert 'dòng 5, cột "Ngày sinh"' in text  # the formula

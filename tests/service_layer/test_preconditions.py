@@ -124,3 +124,74 @@ def test_the_council_waits_for_review_unless_forced(calling: Campaign, tmp_path:
             session, CODE, members, [], at(calling.council_on, 14), "op", force_reason="Họp gấp"
         )
     assert [e.details["code"] for e in _audit("precondition_forced")] == ["review_unfinished"]
+
+
+def _count(model: type) -> int:
+    from sqlmodel import func
+
+    with session_scope() as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def test_a_council_refused_for_one_ballot_saves_no_member(calling: Campaign) -> None:
+    """Members, ballots and tally are one transaction: a ballot on a dossier that is not before
+    the council refuses the lot, and the members typed with it are not kept either."""
+    from models.council import CouncilMember
+    from services.council import BallotInput
+
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        campaign.stage = "review"  # type: ignore[assignment]
+        session.add(campaign)
+    members = [
+        CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR),
+        CouncilMemberCreate(name="Lê Văn Hai"),
+    ]
+    ballot = BallotInput(nomination_id=999, member_name="Lê Văn Hai", in_favour=True, line=3)
+    with pytest.raises(OperatorError) as refused, session_scope() as session:
+        hold_council(session, CODE, members, [ballot], at(calling.council_on, 14), "op")
+    assert refused.value.code == "ballots_refused" and "Dòng 3" in refused.value.vi
+    assert _count(CouncilMember) == 0
+
+
+def test_a_plan_that_fails_midway_leaves_no_campaign(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The campaign and every unit's part are one transaction: a failure while enrolling the
+    units (here, forced) leaves no half-planned campaign behind."""
+    import services.plan as planning
+    from models.campaign import Campaign as CampaignRow
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("the database went away while enrolling")
+
+    monkeypatch.setattr(planning, "enrol_units", broken)
+    with pytest.raises(RuntimeError), session_scope() as session:
+        plan(
+            session, code=CODE, year=2018, name="Tôn vinh 2018", conference_date=CONFERENCE,
+            rule_pack="nd91-2017", now=at(date(2019, 1, 21)), actor="op",
+        )  # fmt: skip
+    assert _count(CampaignRow) == 0 and _audit("planned") == []
+
+
+def test_a_units_import_that_fails_midway_saves_no_unit(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.units as administration
+    from models.unit import Unit
+    from services.units import import_units
+
+    csv = (
+        "code,name_vi,focal_name,focal_email,head_name,head_email\n"
+        "vu_a,Vụ A,Nguyễn Văn A,a@example.gov.vn,Trần B,b@example.gov.vn\n"
+    )
+    real_record = administration.audit.record
+
+    def failing_audit(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit insert failed")
+
+    monkeypatch.setattr(administration.audit, "record", failing_audit)
+    with pytest.raises(RuntimeError), session_scope() as session:
+        import_units(session, csv.encode(), "units.csv", now=at(date(2019, 1, 18)), actor="op")
+    monkeypatch.setattr(administration.audit, "record", real_record)
+    assert _count(Unit) == 0
