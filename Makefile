@@ -29,8 +29,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy flows models notifications deploy documents services cli
 
+## Two workers (2 cores): a test file stays on one worker, so its module fixtures are shared.
 pytest: install browser
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make lock: refresh requirements.lock after changing pyproject.toml dependencies.
 lock:
