@@ -34,6 +34,7 @@ from documents.nomination_list import (
     SubmissionRejected,
     read_nomination_list,
 )
+from documents.nomination_list.errors import located
 from models import audit
 from models.audit import AuditEntity
 from models.campaign import Campaign, CampaignStage, CampaignUnit, ParticipationStatus
@@ -78,15 +79,7 @@ class ListError(BaseModel):
     reason_en: str
 
     def __str__(self) -> str:
-        where = []
-        if self.sheet:
-            where.append(f'Sheet "{self.sheet}"')
-        if self.row:
-            where.append(f"dòng {self.row}")
-        if self.column:
-            where.append(f'cột "{self.column}"')
-        reason = f"{self.reason_vi} ({self.reason_en})"
-        return f"{', '.join(where)}: {reason}" if where else reason
+        return located(self.sheet, self.row, self.column, self.reason_vi, self.reason_en)
 
 
 class IntakeResult(BaseModel):

@@ -70,6 +70,20 @@ class ErrorCode(StrEnum):
     UNKNOWN_PARENT = "unknown_parent"
 
 
+def located(sheet: str, row: int, column: str, reason_vi: str, reason_en: str) -> str:
+    """A problem as one line, where the unit sees it in Excel: 'Sheet "Cá nhân", dòng 6, cột
+    "Ngày sinh": reason (English)'; the reason alone for the file as a whole."""
+    where = []
+    if sheet:
+        where.append(f'Sheet "{sheet}"')
+    if row:
+        where.append(f"dòng {row}")
+    if column:
+        where.append(f'cột "{column}"')
+    reason = f"{reason_vi} ({reason_en})"
+    return f"{', '.join(where)}: {reason}" if where else reason
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem in a submitted file, located the way the unit sees it in Excel.
@@ -89,15 +103,7 @@ class RowError:
     params: dict[str, str | int] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
-        where = []
-        if self.sheet:
-            where.append(f'Sheet "{self.sheet}"')
-        if self.row:
-            where.append(f"dòng {self.row}")
-        if self.column:
-            where.append(f'cột "{self.column}"')
-        reason = f"{self.reason_vi} ({self.reason_en})"
-        return f"{', '.join(where)}: {reason}" if where else reason
+        return located(self.sheet, self.row, self.column, self.reason_vi, self.reason_en)
 
 
 def file_error(code: ErrorCode, reason_vi: str, reason_en: str, **params: str | int) -> RowError:
