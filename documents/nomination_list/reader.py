@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from annotated_types import MaxLen
 from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
 from pydantic import ValidationError
@@ -61,9 +62,16 @@ from documents.nomination_list.limits import (
 from documents.nomination_list.rows import Rows, UnreadableFile, stream_rows
 from documents.nomination_list.shape import header_ok, merged_cells
 from documents.text import clean_text, match_key
-from models.nomination import NominationCreate, NomineeKind
+from models.nomination import Nomination, NominationCreate, NomineeKind
+from models.rules.identity import nominee_identity, normalise_text
 
 _META_ROWS = 50  # the identification sheet has 7 rows; nothing below them is read
+# The length of the column intake keeps each nominee's key in.
+_KEY_LENGTH: int = next(
+    item.max_length
+    for item in Nomination.model_fields["nominee_key"].metadata
+    if isinstance(item, MaxLen)
+)
 
 
 @dataclass(frozen=True)
@@ -302,11 +310,11 @@ def _read_sheet(sheet: Any, spec: SheetSpec, context: _Context) -> _SheetResult:
             # An empty row, or one where only STT was pre-numbered.
             blank = all(is_blank(cell.value) for cell in cells[1:])
             if number > last_row:
-                if number >= last_row + 1 + limits.blank_run:
-                    break  # a run of blank rows past the capacity ended the sheet
-                if not blank:
+                if not blank:  # also the row that ends a run of blank (or absent) rows
                     log.add(_too_many_rows(spec, number, limits.max_rows))
                     break
+                if number >= last_row + 1 + limits.blank_run:
+                    break  # a run of blank rows past the capacity ended the sheet
                 continue
             if blank:
                 continue
@@ -392,6 +400,7 @@ def _read_row(
             "Chưa chọn danh hiệu thi đua hay hình thức khen thưởng nào; phải có ít nhất một",
             "neither a title nor a form is proposed",
         )
+    _check_key_length(spec, fields, row)
     identity: object | None = None
     if all(fields[key] is not None for key in spec.identity):
         first, *rest = spec.identity
@@ -406,6 +415,32 @@ def _read_row(
             key = field if any(c.key == field for c in spec.columns) else "full_name"
             row.error(spec.column(key), ErrorCode.INVALID, "Giá trị không hợp lệ", problem["msg"])
         return None, identity
+
+
+def _check_key_length(spec: SheetSpec, fields: dict[str, Any], row: Row) -> None:
+    """Intake stores each nominee's key (:func:`nominee_identity`: the name case-folded) in a
+    column of :data:`_KEY_LENGTH` characters. Case folding can lengthen a name ("ß" → "ss"),
+    so a name within its 255 characters may still make a key that does not fit."""
+    name = fields["full_name"]
+    if name is None or "full_name" in row.bad:
+        return
+    born = date.min if "birth_date" in spec.identity else None  # its length, not its value
+    room = _KEY_LENGTH - len(nominee_identity(spec.kind, "", born))  # what the name may take
+    # The name is already NFC, and case folding gives a character at most three: a name of
+    # up to a third of the room (nearly every name) fits without folding it.
+    if 3 * len(name) <= room:
+        return
+    length = len(normalise_text(name))
+    if length > room:
+        row.error(
+            spec.column("full_name"),
+            ErrorCode.TOO_LONG,
+            f"Tên quá dài ({length} ký tự khi chuẩn hóa chữ hoa/thường, tối đa {room}); hãy "
+            "viết ngắn lại",
+            f"name too long: {length} characters once case-folded, at most {room}",
+            length=length,
+            max_length=room,
+        )
 
 
 def _report_duplicates(spec: SheetSpec, identities: dict[object, list[int]], log: ErrorLog) -> None:
