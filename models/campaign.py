@@ -84,8 +84,7 @@ class CampaignUnit(SQLModel, table=True):
     first_submitted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     last_submitted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     resubmission_due: date | None = None
-    # The personal link printed in the call; a unit submits only for itself.
-    submission_token: str = Field(max_length=64, unique=True)
+    # The unit's personal link is an AccessToken (models/access.py), stored only as a hash.
 
 
 class HolidayOverride(SQLModel, table=True):
