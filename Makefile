@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy flows models notifications deploy documents services cli
+	$(BIN)/mypy flows models notifications deploy documents services cli portal
 
 pytest: install browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)

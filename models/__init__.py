@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 """
 
 from models.access import AccessToken
+from models.attachment import DossierFile
 from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
@@ -21,6 +22,7 @@ __all__ = [
     "CampaignUnit",
     "CouncilMember",
     "CouncilResult",
+    "DossierFile",
     "HolidayOverride",
     "Nomination",
     "OutboxMessage",
