@@ -80,6 +80,8 @@ class UnitPage(BaseModel):
     submissions: list[SubmissionRow]
     dossiers: list[DossierRow]
     template_file_name: str
+    # Every award code of the rule pack, as the unit reads it: (Vietnamese, English).
+    award_names: dict[str, tuple[str, str]]
 
     @property
     def nil_return(self) -> bool:
@@ -186,6 +188,10 @@ def unit_page(session: Session, link: UnitLink, now: datetime) -> UnitPage:
             for d in status.dossiers
         ],
         template_file_name=template_file_name(campaign, unit),
+        award_names={
+            code: (award.name_vi, award.name_en)
+            for code, award in campaign_pack(campaign).awards.items()
+        },
     )
 
 
