@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from starlette.datastructures import FormData
@@ -106,3 +109,19 @@ def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
     value = field if isinstance(field, str) else None
     if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link.token_id):
         raise CsrfRefused()
+
+
+_unit_locks: dict[int, threading.Lock] = {}
+_unit_locks_guard = threading.Lock()
+
+
+@contextmanager
+def one_write_per_unit(link: UnitLink) -> Iterator[None]:
+    """Within this process, one write at a time per unit (a double click waits for the first
+    click's answer, then finds it: "unchanged"). PostgreSQL's row lock does this across
+    processes (``find_part(for_update=True)``); SQLite has no row lock, and its reads run outside
+    the writing transaction, so without this two clicks could both store."""
+    with _unit_locks_guard:
+        lock = _unit_locks.setdefault(link.part_id, threading.Lock())
+    with lock:
+        yield

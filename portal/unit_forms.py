@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from models import clock
 from models.db import session_scope
 from models.settings import get_settings
-from portal.access import LinkNotFound, check_csrf, resolve_link
+from portal.access import LinkNotFound, check_csrf, one_write_per_unit, resolve_link
 from portal.pages import render
 from portal.unit_pages import render_dossier_page, render_unit_page
 from services import events
@@ -65,7 +65,7 @@ async def read_upload(form: FormData) -> tuple[str, bytes] | None:
 
 def _receive(link: UnitLink, file_name: str, data: bytes) -> IntakeResult:
     now = clock.now()
-    with session_scope() as session:
+    with one_write_per_unit(link), session_scope() as session:
         campaign = load_campaign(session, link.campaign_code)
         part, _unit = find_part(session, campaign, link.unit_code)
         check_open(campaign, part, now.date())
@@ -127,7 +127,7 @@ async def nil_return(request: Request, token: str) -> Response:
     confirmed = form.get("confirm") == "yes"
 
     def record() -> None:
-        with session_scope() as session:
+        with one_write_per_unit(link), session_scope() as session:
             declare_nil_return(
                 session,
                 link.campaign_code,
@@ -155,7 +155,7 @@ async def withdraw_nil(request: Request, token: str) -> Response:
     await read_form(request, link)
 
     def withdraw() -> None:
-        with session_scope() as session:
+        with one_write_per_unit(link), session_scope() as session:
             withdraw_nil_return(
                 session, link.campaign_code, link.unit_code, now=clock.now(), actor=actor_for(link)
             )
@@ -190,7 +190,7 @@ async def upload_attachment(request: Request, token: str, nomination_id: int) ->
     file_name, data = upload if upload is not None else ("", b"")
 
     def attach() -> bool:
-        with session_scope() as session:
+        with one_write_per_unit(link), session_scope() as session:
             added = add_attachment(
                 session,
                 link.campaign_code,
