@@ -26,10 +26,24 @@ def _read(path: Path) -> bytes | None:
     return None
 
 
+MIN_LENGTH = 32
+
+
+def check_configured(key: str) -> None:
+    """Refuse a configured key too short to sign anything (an unedited example, a typo)."""
+    if len(key) < MIN_LENGTH:
+        raise ValueError(
+            f"TONVINH_SECRET_KEY quá ngắn ({len(key)} ký tự, cần ít nhất {MIN_LENGTH}); tạo bằng "
+            f"`openssl rand -base64 48`. / TONVINH_SECRET_KEY is too short ({len(key)} "
+            f"characters, at least {MIN_LENGTH}); make one with `openssl rand -base64 48`."
+        )
+
+
 def secret_key(settings: Settings) -> bytes:
     """The configured key, or the one in var/secret_key (made now if missing, mode 0600)."""
     configured = settings.secret_key.get_secret_value().strip()
     if configured:
+        check_configured(configured)
         return configured.encode()
     path = settings.var_dir / KEY_FILE
     key = _read(path)

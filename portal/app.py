@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from models.secret_key import check_configured
 from models.settings import get_settings
 from portal import events, logs
 from portal.access import CsrfRefused, LinkNotFound, Throttled
@@ -121,6 +122,9 @@ def create_app() -> FastAPI:
     """The portal application (no OpenAPI pages: units read HTML, nobody needs the schema)."""
     logs.install()
     settings = get_settings()
+    if settings.secret_key.get_secret_value().strip():
+        # A bad configured key stops the portal at start, not at a unit's first form.
+        check_configured(settings.secret_key.get_secret_value().strip())
     app = FastAPI(
         title="tonvinh — cổng nộp hồ sơ của đơn vị",
         docs_url=None,
