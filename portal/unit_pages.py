@@ -20,7 +20,7 @@ from portal.pages import render
 from services.attachments import open_attachment
 from services.errors import OperatorError
 from services.links import UnitLink
-from services.unit_page import dossier_row, unit_list_file, unit_page
+from services.unit_page import dossier_page, unit_list_file, unit_page
 
 router = APIRouter()
 
@@ -77,9 +77,7 @@ def render_dossier_page(
 ) -> Response:
     try:
         with session_scope() as session:
-            now = clock.now()
-            row = dossier_row(session, link, nomination_id, now)
-            page = unit_page(session, link, now)
+            page, row = dossier_page(session, link, nomination_id, clock.now())
     except OperatorError as refused:
         if refused.code == "not_found":
             raise LinkNotFound() from None
@@ -124,7 +122,7 @@ async def unit_list(request: Request, token: str) -> Response:
 
 
 @router.get("/nop/{token}/ho-so/{nomination_id}/")
-async def dossier_page(request: Request, token: str, nomination_id: int) -> Response:
+async def dossier(request: Request, token: str, nomination_id: int) -> Response:
     link = await run_in_threadpool(resolve_link, request, token)
     return await run_in_threadpool(render_dossier_page, request, link, nomination_id)
 

@@ -208,14 +208,17 @@ def _named_files(session: Session, nomination_ids: list[int]) -> dict[int, list[
     }
 
 
-def dossier_row(session: Session, link: UnitLink, nomination_id: int, now: datetime) -> DossierRow:
-    """One of the unit's dossiers (``OperatorError`` "not_found" if it is not this unit's)."""
+def dossier_page(
+    session: Session, link: UnitLink, nomination_id: int, now: datetime
+) -> tuple[UnitPage, DossierRow]:
+    """The unit's page and one of its dossiers (``OperatorError`` "not_found" if the dossier is
+    not this unit's: checked before anything is read)."""
     if unit_dossier(session, link.campaign_id, link.unit_id, nomination_id) is None:
         raise dossier_not_found(nomination_id)
     page = unit_page(session, link, now)
     for row in page.dossiers:
         if row.dossier.id == nomination_id:
-            return row
+            return page, row
     raise dossier_not_found(nomination_id)
 
 

@@ -224,3 +224,26 @@ def test_what_a_unit_typed_is_escaped(
     assert "<img" not in answer.text and "(img src=x &amp; &#39;B&#39;.xlsx)" in answer.text
     page = browsers[unit].open().text
     assert "<b>Hương</b>" not in page and "Nguyễn &lt;b&gt;Hương&lt;/b&gt;" in page
+
+
+def test_a_server_error_is_a_friendly_page_and_its_log_names_no_token(
+    campaign: Campaign,
+    browsers: dict[str, Browser],
+    logged: _Collect,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unit = campaign.codes[0]
+    token = campaign.token(unit)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"database went away while reading /nop/{token}/")
+
+    monkeypatch.setattr("portal.unit_pages.unit_page", broken)
+    answer = browsers[unit].open()
+    assert answer.status_code == 500
+    words = text_of(answer)
+    assert "Lỗi hệ thống" in words and "không có gì được lưu dở dang" in words
+    assert token not in answer.text and "RuntimeError" not in answer.text
+    text = "\n".join(logged.lines)
+    assert "RuntimeError: database went away while reading /nop/…/" in text
+    assert token not in text
