@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy flows models notifications deploy documents services cli
+	$(BIN)/mypy flows models notifications deploy documents services cli portal
 
 ## Two workers (2 cores): a test file stays on one worker, so its module fixtures are shared.
 pytest: install browser

@@ -44,9 +44,11 @@ from notifications.outbox import MailBlocked
 from services.backup import RestoreReport, backup_database, database_unreachable, restore_database
 from services.campaigns import holiday_overrides
 from services.errors import OperatorError
+from services.links import LinkRotated, rotate_link
 from services.mail import (
     MailProblems,
     MessageOutcome,
+    deliver_and_report,
     mail_problems,
     message_outcomes,
     requeue_check,
@@ -290,6 +292,35 @@ def units_import(
         data = read_upload_file(path, get_settings().list_max_bytes)
         with session_scope() as session:
             return import_units(session, data, path.name, now=moment, actor=who)
+
+    emit(run_operator(action), as_json)
+
+
+@units_app.command(
+    "rotate-link",
+    help=t(
+        "Thu hồi mọi đường dẫn riêng của một đơn vị (khi lộ đường dẫn) và gửi ngay đường dẫn "
+        "mới cho đầu mối qua email; ghi nhật ký kiểm tra.",
+        "Revoke every personal link of a unit (when one leaked) and email a fresh one to its "
+        "focal contact at once; audited.",
+    ),
+)
+def units_rotate_link(
+    campaign: CampaignArg,
+    unit: Annotated[str, typer.Argument(help=t("Mã đơn vị.", "Unit code."))],
+    reason: Annotated[str, typer.Option(help=t("Lý do.", "Reason."))] = "",
+    actor: ActorOpt = "operator",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    who, moment = parse_actor(actor), parse_now(now)
+
+    def action() -> LinkRotated:
+        with session_scope() as session:
+            rotated = rotate_link(session, campaign, unit, reason=reason, now=moment, actor=who)
+        # Now, not at the scheduler's next delivery: the unit has no working link meanwhile.
+        deliver_and_report(moment)
+        return rotated
 
     emit(run_operator(action), as_json)
 

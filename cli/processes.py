@@ -1,4 +1,5 @@
-"""The long-running and whole-campaign commands: the demo campaign and the one scheduler."""
+"""The long-running and whole-campaign commands: the demo campaign, the one scheduler and the
+unit portal."""
 
 from __future__ import annotations
 
@@ -131,3 +132,50 @@ def scheduler(
         err_console.print(f"[red]{lost}[/red]")
         raise typer.Exit(4) from None
     console.print(t("Bộ lập lịch đã dừng.", "Scheduler stopped."))
+
+
+@app.command(
+    help=t(
+        "Chạy cổng nộp hồ sơ của đơn vị (mỗi đơn vị qua đường dẫn riêng trong thư).",
+        "Run the unit portal (each unit comes in through the personal link in its emails).",
+    )
+)
+def portal(
+    host: Annotated[
+        str | None,
+        typer.Option(help=t("Địa chỉ lắng nghe (mặc định TONVINH_PORTAL_HOST).", "Host.")),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help=t("Cổng (mặc định TONVINH_PORTAL_PORT hoặc 8030).", "Port.")),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help=t(
+                "Địa chỉ reverse proxy được tin cậy cho X-Forwarded-* (mặc định 127.0.0.1).",
+                "Reverse proxy addresses trusted for X-Forwarded-* (default 127.0.0.1).",
+            ),
+        ),
+    ] = None,
+) -> None:
+    from models.migrate import upgrade
+    from models.settings import get_settings
+    from portal.server import serve
+
+    settings = get_settings()
+    address = host or settings.portal_host
+    number = port or settings.portal_port
+    run_operator(upgrade)
+    console.print(
+        t(
+            f"Cổng nộp hồ sơ: http://{address}:{number}/ — đường dẫn trong thư: "
+            f"{settings.submission_base_url}/…",
+            f"Unit portal: http://{address}:{number}/ — links in emails: "
+            f"{settings.submission_base_url}/…",
+        ),
+        soft_wrap=True,
+    )
+    sys.stdout.flush()
+    serve(address, number, forwarded_allow_ips=forwarded_allow_ips)

@@ -39,7 +39,7 @@ from services.council import BallotInput
 from services.errors import OperatorError
 from services.intake import IntakeOutcome, IntakeResult, ListError
 from services.review import ReviewAction, ReviewDecision
-from services.status import STANDING_VI, CampaignStatus, campaign_status
+from services.status import CampaignStatus, campaign_status, standing_text
 
 T = TypeVar("T")
 ForceOpt = Annotated[
@@ -415,7 +415,7 @@ def status(campaign: CampaignArg, now: NowOpt = None, as_json: JsonOpt = False) 
             table.add_row(
                 row["unit_code"],
                 row["unit_name"],
-                STANDING_VI[row["standing"]],
+                standing_text(row["status"], row["standing"]),
                 format_vn_date(date.fromisoformat(row["deadline"])),
                 str(row["working_days_left"]),
                 str(row["nominations"]),

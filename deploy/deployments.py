@@ -108,6 +108,12 @@ SPECS: tuple[Spec, ...] = (
         "Tạm dừng hoặc tiếp tục nhắc việc cho một đơn vị. (Pause or resume one unit's reminders.)",
     ),
     Spec(
+        "flows.admin.rotate_link_flow",
+        "rotate-unit-link",
+        "Thu hồi mọi đường dẫn riêng của một đơn vị và gửi đường dẫn mới qua email. "
+        "(Revoke a unit's links and email it a fresh one.)",
+    ),
+    Spec(
         "flows.admin.override_calendar_flow",
         "override-calendar-day",
         "Ghi ngày nghỉ hoặc ngày làm bù mới công bố. (Record a late holiday announcement.)",

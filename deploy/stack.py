@@ -1,6 +1,8 @@
-"""`make up` / `make down`: a local Prefect server, the deployments, a worker and the scheduler.
+"""`make up` / `make down`: a local Prefect server, the deployments, a worker, the scheduler and
+the unit portal.
 
     python -m deploy.stack up     [--var-dir var] [--host 127.0.0.1] [--port 4200]
+                                  [--portal-port 8030] [--no-portal]
     python -m deploy.stack down   [--var-dir var]
     python -m deploy.stack status [--var-dir var]
 
@@ -18,7 +20,9 @@ var/run/:
 4. `tonvinh scheduler` — the one reminder scheduler (skipped with a warning if this checkout's
    CLI has no `scheduler` command yet);
 5. a local SMTP server writing to var/mailbox/ — only when TONVINH_SMTP_HOST is a loopback
-   address, nobody listens on TONVINH_SMTP_PORT, and --no-mail is not given (a pilot's default).
+   address, nobody listens on TONVINH_SMTP_PORT, and --no-mail is not given (a pilot's default);
+6. `tonvinh portal` — the unit portal the emailed links open (TONVINH_SUBMISSION_BASE_URL is set
+   to it for every process unless already set), skipped with a warning if its port is taken.
 
 `down` stops exactly the processes named in var/run/*.pid (checking each pid still is the
 process that was started, by its start time) and the flow-run processes the worker started:
@@ -49,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "tonvinh"
 # Started in this order, stopped in the reverse one.
-SERVICES = ("server", "mail", "worker", "scheduler")
+SERVICES = ("server", "mail", "worker", "scheduler", "portal")
 AUTH_USER = "admin"
 
 
@@ -59,6 +63,7 @@ class Stack:
     host: str = "127.0.0.1"
     port: int = 4200
     pool: str = POOL
+    portal_port: int = 8030
 
     @property
     def run_dir(self) -> Path:
@@ -87,6 +92,10 @@ class Stack:
     @property
     def ui_url(self) -> str:
         return f"http://{self.public_host}:{self.port}/v2"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.public_host}:{self.portal_port}"
 
     def pid_file(self, service: str) -> Path:
         return self.run_dir / f"{service}.pid"
@@ -270,6 +279,9 @@ def environment(stack: Stack, auth: str) -> dict[str, str]:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
             "TONVINH_VAR_DIR": env.get("TONVINH_VAR_DIR") or str(stack.var_dir),
+            # The links in every email open this stack's portal, unless a public one is set.
+            "TONVINH_SUBMISSION_BASE_URL": env.get("TONVINH_SUBMISSION_BASE_URL")
+            or f"{stack.portal_url}/nop",
         }
     )
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
@@ -380,7 +392,26 @@ def private_var(stack: Stack) -> list[Path]:
     return secure_var(stack.var_dir, [Settings().effective_database_url], deep=True)
 
 
-def up(stack: Stack, scheduler: bool = True, mail: bool = True) -> dict[str, object]:
+def start_portal(stack: Stack, env: dict[str, str]) -> str:
+    """The unit portal on ``stack.portal_port`` (the server's host); waits until it answers."""
+    if running(stack, "portal") is not None:
+        return f"{stack.portal_url}/ (already running)"
+    if port_in_use(stack.public_host, stack.portal_port):
+        return f"NOT STARTED: port {stack.portal_port} is taken (pass --portal-port)"
+    command = [str(BIN / "tonvinh"), "portal", "--host", stack.host, "--port"]
+    spawn(stack, "portal", [*command, str(stack.portal_port)], env)
+
+    def answers() -> bool:
+        with urllib.request.urlopen(f"{stack.portal_url}/", timeout=2) as response:
+            return bool(response.status == 200)
+
+    wait_for(answers, 60, "Unit portal", running(stack, "portal"))
+    return f"{stack.portal_url}/"
+
+
+def up(
+    stack: Stack, scheduler: bool = True, mail: bool = True, portal: bool = True
+) -> dict[str, object]:
     started = time.monotonic()
     timings: dict[str, float] = {}
     private_var(stack)
@@ -510,6 +541,7 @@ def up(stack: Stack, scheduler: bool = True, mail: bool = True) -> dict[str, obj
         report["scheduler"] = "already running"
     else:
         report["scheduler"] = "skipped (--no-scheduler)"
+    report["portal"] = start_portal(stack, env) if portal else "skipped (--no-portal)"
     timings["total"] = time.monotonic() - started
     report["timings"] = {k: round(v, 1) for k, v in timings.items()}
     report["pids"] = {
@@ -561,6 +593,7 @@ def _print_up(stack: Stack, report: dict[str, object]) -> None:
         f"  API          {stack.api_url}",
         f"  Work pool    {stack.pool} (process); worker pid {pids.get('worker')}",
         f"  Scheduler    {report.get('scheduler')}",
+        f"  Unit portal  {report.get('portal')}   (the links in emails open it)",
     ]
     if "mail" in report:
         lines.append(f"  Mail         {report['mail']}")
@@ -588,18 +621,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", default=POOL)
     parser.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
     parser.add_argument("--no-mail", action="store_true", help="never start the local SMTP server")
+    parser.add_argument("--no-portal", action="store_true", help="do not start the unit portal")
+    parser.add_argument(
+        "--portal-port", type=int, default=int(os.environ.get("TONVINH_PORTAL_PORT", "8030"))
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--only", action="append", choices=SERVICES, help="down: stop only this service"
     )
     args = parser.parse_args(argv)
     var_dir = args.var_dir if args.var_dir.is_absolute() else (Path.cwd() / args.var_dir)
-    stack = Stack(var_dir=var_dir.resolve(), host=args.host, port=args.port, pool=args.pool)
+    stack = Stack(
+        var_dir=var_dir.resolve(),
+        host=args.host,
+        port=args.port,
+        pool=args.pool,
+        portal_port=args.portal_port,
+    )
     if args.command == "up":
         if shutil.which("prefect", path=str(BIN)) is None:
             raise SystemExit(f"prefect is not installed in {BIN}: run `make install` first")
         try:
-            report = up(stack, scheduler=not args.no_scheduler, mail=not args.no_mail)
+            report = up(
+                stack,
+                scheduler=not args.no_scheduler,
+                mail=not args.no_mail,
+                portal=not args.no_portal,
+            )
         except BaseException:
             print("`up` did not finish; what it started is still recorded: run `make down`.")
             raise

@@ -10,9 +10,11 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
+from flows.common import deliver_outbox
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
+from services.links import LinkRotated, rotate_link
 from services.units import (
     CalendarOverride,
     UnitPart,
@@ -132,3 +134,30 @@ def override_calendar_flow(
             now=resolve(now),
             actor=actor,
         )
+
+
+@flow(name="rotate-unit-link", log_prints=True)
+def rotate_link_flow(
+    campaign_code: Required,
+    unit_code: Required,
+    reason: str = "",
+    actor: Required = "operator",
+    now: datetime | None = None,
+) -> LinkRotated:
+    """Revoke every personal link of one unit and email it a fresh one at once.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        unit_code: Mã đơn vị (unit code)
+        reason: Lý do, ví dụ đường dẫn bị lộ (reason, e.g. the link leaked)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
+    moment = resolve(now)
+    with session_scope() as session:
+        rotated = rotate_link(
+            session, campaign_code, unit_code, reason=reason, now=moment, actor=actor
+        )
+    # The unit has no working link until this email arrives: deliver now.
+    deliver_outbox(moment)
+    return rotated

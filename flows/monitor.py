@@ -23,7 +23,7 @@ from models.rules.calendar import format_vn_date
 from models.rules.ladder import ProgressState
 from services.campaigns import load_campaign
 from services.mail import requeue_emails
-from services.status import STANDING_VI, CampaignStatus, campaign_status
+from services.status import CampaignStatus, campaign_status, standing_text
 
 
 def _summary_markdown(
@@ -34,7 +34,8 @@ def _summary_markdown(
         "",
         f"Giai đoạn: **{status.stage}** — cập nhật {status.now:%d/%m/%Y %H:%M}",
         "",
-        f"- Đơn vị đã nộp: **{status.submitted}/{status.units}**",
+        f"- Đơn vị đã nộp: **{status.submitted}/{status.units}**"
+        + (f" (trong đó {status.nil_returns} không đề nghị)" if status.nil_returns else ""),
         f"- Đơn vị quá hạn: **{status.overdue}**",
         f"- Hồ sơ đề nghị: **{status.nominations}**",
         f"- Email đã gửi: {status.emails_sent}; gửi lỗi: **{status.emails_failed}**",
@@ -81,7 +82,7 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
             {
                 "Mã": row.unit_code,
                 "Đơn vị": row.unit_name,
-                "Tình trạng": STANDING_VI[row.standing],
+                "Tình trạng": standing_text(row.status, row.standing),
                 "Hạn nộp": row.deadline.strftime("%d/%m/%Y"),
                 "Ngày làm việc còn lại": (
                     "" if row.standing is ProgressState.SUBMITTED else row.working_days_left

@@ -7,7 +7,9 @@ What it does
     submitted, a deadline extended, reminders paused or resumed, a campaign moved on) adds, moves
     or removes jobs. Every ``deliver_every`` minutes it delivers the outbox, so a message deferred
     by a transient SMTP failure goes out without waiting for the next reminder; one that fails
-    for good there is reported as in a flow (event, refreshed summary artifact).
+    for good there is reported as in a flow (event, refreshed summary artifact). Every minute
+    (``scheduler_artifacts_every_minutes``) it refreshes the artifacts of the campaigns whose
+    units answered through the portal meanwhile (``AnsweredCampaigns``).
 
 Why each reminder fires once
     * The job store (table ``apscheduler_jobs``, created by migration 0003) keeps the planned
@@ -96,6 +98,7 @@ from models.clock import VN_TZ, to_vn
 from models.db import get_engine, normalise_url, session_scope
 from models.scheduler import SCHEDULER_JOBS_TABLE
 from models.settings import Settings, get_settings
+from services.activity import campaigns_answered_since
 from services.mail import deliver_and_report
 from services.reminders import reminder_times
 
@@ -106,6 +109,7 @@ JOB_PREFIX = "remind:"
 FIRE_REMINDERS_REF = "flows.scheduler:fire_reminders"
 SYNC_JOB_ID = "sync"
 DELIVER_JOB_ID = "deliver"
+ARTIFACTS_JOB_ID = "portal-artifacts"
 LOCK_JOB_ID = "lock-watch"
 # First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
 ADVISORY_LOCK_KEY = 0x746F6E76
@@ -413,6 +417,24 @@ def deliver_outbox_job() -> None:
         refresh_campaign_artifacts(changed, moment)
 
 
+class AnsweredCampaigns:
+    """Housekeeping: refresh the artifacts of the campaigns whose units answered through the
+    portal (a list, a nil return) since the last look — one ``refresh-campaign-artifacts`` run
+    for all of them, at most every ``scheduler_artifacts_every_minutes``, none when nobody
+    answered. The portal itself never starts a flow run; this keeps the Prefect UI live."""
+
+    def __init__(self) -> None:
+        self.seen = 0  # the newest audit event looked at (0: catch up once after a start)
+
+    def __call__(self) -> list[str]:
+        with session_scope() as session:
+            codes, newest = campaigns_answered_since(session, self.seen)
+        if codes:
+            refresh_campaign_artifacts(codes, clock.now())
+        self.seen = newest  # only once refreshed: a failed refresh is tried again next time
+        return codes
+
+
 # ------------------------------------------------------------------------------------ the process
 
 
@@ -533,6 +555,14 @@ def run_scheduler(
                 id=DELIVER_JOB_ID,
                 name="gửi thư đang chờ / deliver the outbox",
                 next_run_time=datetime.now(VN_TZ),  # pending mail from before goes out at once
+                **housekeeping,
+            )
+            scheduler.add_job(
+                AnsweredCampaigns(),
+                "interval",
+                minutes=settings.scheduler_artifacts_every_minutes,
+                id=ARTIFACTS_JOB_ID,
+                name="làm mới bảng theo dõi khi đơn vị nộp / refresh artifacts after answers",
                 **housekeeping,
             )
             scheduler.add_job(

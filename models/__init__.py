@@ -3,6 +3,8 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
+from models.access import AccessToken
+from models.attachment import DossierFile
 from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
@@ -12,6 +14,7 @@ from models.scheduler import SchedulerJob
 from models.unit import Unit
 
 __all__ = [
+    "AccessToken",
     "Approval",
     "AuditEvent",
     "Ballot",
@@ -19,6 +22,7 @@ __all__ = [
     "CampaignUnit",
     "CouncilMember",
     "CouncilResult",
+    "DossierFile",
     "HolidayOverride",
     "Nomination",
     "OutboxMessage",

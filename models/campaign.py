@@ -67,6 +67,7 @@ class ParticipationStatus(StrEnum):
     RETURNED = "returned"  # at least one nomination returned, waiting for resubmission
     RESUBMITTED = "resubmitted"
     REVIEWED = "reviewed"
+    NIL_RETURN = "nil_return"  # answered "no nominations this year" (Không đề nghị)
 
 
 class CampaignUnit(SQLModel, table=True):
@@ -84,8 +85,11 @@ class CampaignUnit(SQLModel, table=True):
     first_submitted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     last_submitted_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     resubmission_due: date | None = None
-    # The personal link printed in the call; a unit submits only for itself.
-    submission_token: str = Field(max_length=64, unique=True)
+    # A nil return ("no nominations this year"): when, and the name of who confirmed it. It
+    # counts as the unit's answer (no more reminders) until withdrawn or a list arrives.
+    nil_return_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    nil_return_by: str | None = Field(default=None, max_length=255)
+    # The unit's personal link is an AccessToken (models/access.py), stored only as a hash.
 
 
 class HolidayOverride(SQLModel, table=True):

@@ -31,6 +31,7 @@ class EmailKind(StrEnum):
     COUNCIL_RESULT = "council_result"
     APPROVAL_RESULT = "approval_result"
     INVITATION = "invitation"
+    NEW_LINK = "new_link"  # the unit's link was rotated: the new one, the old ones revoked
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -79,6 +80,9 @@ class OutboxMessage(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=32)
     claimed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     claim_expires_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    # The campaign unit whose personal link this email carries (migration 0007): its bodies hold
+    # models.access.LINK_PLACEHOLDER, and delivery mints the token into the outgoing copy only.
+    link_part_id: int | None = Field(default=None, foreign_key="campaignunit.id")
 
 
 class MailFaultKind(StrEnum):

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 OWNER_ONLY_UMASK = 0o077
 # Below var/: folders and the files in them that hold data or logs.
-_FOLDERS = ("prefect", "log", "run", "mailbox", "outputs", "demo")
+_FOLDERS = ("prefect", "log", "run", "mailbox", "outputs", "demo", "attachments")
 _SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".scheduler.lock")
 
 

@@ -46,7 +46,19 @@ class Settings(BaseSettings):
     ministry_name: str = "Bộ Thông tin và Truyền thông"
     department_head_name: str = "Vụ trưởng Vụ Thi đua - Khen thưởng"
     department_head_email: str = "vutruong.tdkt@example.gov.vn"
-    submission_base_url: str = "https://thidua.example.gov.vn/nop"
+
+    # The unit portal (``tonvinh portal``): each unit's link is "<submission_base_url>/<token>".
+    # The default is the local portal, so the links in emails work out of the box; behind a
+    # reverse proxy set the public address (https://thidua.example.gov.vn/nop, deploy/README.md).
+    submission_base_url: str = "http://127.0.0.1:8030/nop"
+    portal_host: str = "127.0.0.1"
+    portal_port: int = Field(default=8030, ge=1, le=65535)
+    # Signs the portal's anti-forgery tokens. Empty: generated once into var/secret_key (0600).
+    secret_key: SecretStr = SecretStr("")
+    # Unknown links one client address may try within a minute; then it waits (429).
+    portal_misses_per_minute: int = Field(default=20, ge=1)
+    # The largest attachment a unit may add to a dossier (PDF, DOCX, ODT, JPEG, PNG).
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
     # The commendation decision (configuration too: the signer and the ministry's symbol change
     # with mergers and appointments). A decision is numbered "<n>/<suffix>", e.g. "125/QĐ-BTTTT";
@@ -83,6 +95,9 @@ class Settings(BaseSettings):
     scheduler_sync_every_minutes: int = 15
     scheduler_deliver_every_minutes: int = 5
     scheduler_lock_check_seconds: int = 30
+    # Campaigns whose units sent something through the portal get their artifacts refreshed by
+    # the scheduler at most this often (one flow run for all of them, never one per upload).
+    scheduler_artifacts_every_minutes: int = Field(default=1, ge=1)
     scheduler_workers: int = 4
 
     # A unit's Excel list: the upload cap, and the template's row capacity per sheet. Reading any
@@ -167,6 +182,11 @@ class Settings(BaseSettings):
     @property
     def output_dir(self) -> Path:
         return self.var_dir / "outputs"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Dossiers' attachments, each under its SHA-256 (never a name a client chose)."""
+        return self.var_dir / "attachments"
 
 
 @lru_cache

@@ -66,7 +66,7 @@ from models.clock import to_vn
 from models.db import get_engine
 from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings, get_settings
-from notifications import faults
+from notifications import faults, links
 from notifications.claims import Claim, claimable, wall_now
 from notifications.faults import FaultNotice, MailBlocked
 from notifications.faults import fault_campaigns as fault_campaigns  # for flows.common
@@ -129,6 +129,8 @@ class OutboxItem:
     rendered: RenderedEmail
     campaign_id: int | None = None
     unit_id: int | None = None
+    # The campaign unit whose link the bodies carry as models.access.LINK_PLACEHOLDER.
+    link_part_id: int | None = None
 
 
 def enqueue(
@@ -187,6 +189,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "recipient_results": {},
                 "created_at": moment,
                 "sent_at": None,
+                "link_part_id": item.link_part_id,
             }
         )
     dialect = session.get_bind().dialect.name
@@ -325,10 +328,13 @@ def _apply(
     return bucket
 
 
-def _send_one(mailer: Mailer, row: OutboxMessage, now: datetime) -> DeliveryResult:
-    """Send one row; a bug tied to one row's data fails that row instead of the whole outbox."""
+def _send_one(
+    mailer: Mailer, row: OutboxMessage, now: datetime, connection: Connection
+) -> DeliveryResult:
+    """Send one row (with the unit's fresh link if it carries one: ``notifications.links``); a
+    bug tied to one row's data fails that row instead of the whole outbox."""
     try:
-        return mailer.send(_outgoing(row, now))
+        return mailer.send(links.personalise(connection, row, _outgoing(row, now), now))
     except Exception as exc:  # a poison row must not block every row behind it
         log.exception("Outbox message %s could not be built or sent", row.id)
         error = mailer.redact(f"internal error: {type(exc).__name__}: {exc}")
@@ -539,7 +545,7 @@ class _Run:
                     self._lost(claim)
                     end.halt = True
                     return end
-            result = end.unreachable or _send_one(mailer, row, self.moment)
+            result = end.unreachable or _send_one(mailer, row, self.moment, connection)
             if result.fault is not None:
                 # Not this message's problem but every message's: release the lot untouched.
                 connection.rollback()

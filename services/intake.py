@@ -45,6 +45,7 @@ from models.rules.identity import nominee_identity
 from models.settings import get_settings
 from models.unit import Unit
 from services.campaigns import award_choices, find_part, load_campaign
+from services.changes import FIELDS, ListChanges, diff_dossiers
 from services.errors import OperatorError
 from services.nominations import Transition, move_nominations
 
@@ -93,6 +94,8 @@ class IntakeResult(BaseModel):
     errors: list[ListError] = []
     # Refusals beyond the ones listed (a file with thousands of faults lists the first ones).
     more_errors: int = 0
+    # What an accepted list changed against the unit's previous one (None for a first list).
+    changes: ListChanges | None = None
 
 
 def _refused(file_name: str, unit: str | None, refusal: OperatorError) -> IntakeResult:
@@ -193,7 +196,7 @@ def _store_if_new(
     ).first()
     if latest == parsed.sha256:
         return IntakeResult(file=file_name, unit=unit.code, outcome=IntakeOutcome.UNCHANGED)
-    return _store(session, campaign, unit, part, parsed, file_name, now, actor)
+    return _store(session, campaign, unit, part, parsed, file_name, now, actor, latest is not None)
 
 
 # The row's fields as the nomination table's columns: what ``row.model_dump(exclude=
@@ -263,6 +266,7 @@ def _store(
     file_name: str,
     now: datetime,
     actor: str,
+    resubmission: bool = False,
 ) -> IntakeResult:
     assert campaign.id is not None and unit.id is not None and part.id is not None
     submission = Submission(
@@ -293,6 +297,13 @@ def _store(
         outcome=IntakeOutcome.ACCEPTED,
         nominations=len(parsed.nominations),
     )
+    # The previous dossiers as they stand, before the revised ones are overwritten below.
+    before = {
+        key: {name: getattr(n, name) for name in FIELDS}
+        for key, n in existing.items()
+        if n.status in REVISABLE
+    }
+    after: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     # New nominees go in with one executemany, and their audit events with one INSERT … SELECT
     # that finds their ids in the database. (Was: one ORM flush per row, then one INSERT …
@@ -305,6 +316,8 @@ def _store(
         seen.add(key)
         current = existing.get(key)
         fields = _fields(row)
+        if resubmission:
+            after[key] = fields
         if current is None:
             fields["row_number"] = row.row_number
             fields["nominee_key"] = key
@@ -378,6 +391,8 @@ def _store(
         session, withdrawn, now=now, actor=actor, action="withdrawn", campaign_id=campaign.id
     )
     result.withdrawn += len(withdrawn)
+    if resubmission:
+        result.changes = diff_dossiers(before, after)
     new_status = (
         ParticipationStatus.RESUBMITTED
         if part.status == ParticipationStatus.RETURNED
@@ -393,9 +408,17 @@ def _store(
         action="list_received",
         from_state=part.status,
         to_state=new_status,
-        details={"submission_id": submission.id, "rows": len(parsed.nominations)},
+        details={
+            "submission_id": submission.id,
+            "rows": len(parsed.nominations),
+            # Read back by services.changes.submission_changes (the unit's page, the reviewer).
+            "changes": result.changes.model_dump(mode="json") if result.changes else None,
+        },
     )
     part.status = new_status
+    # A list after a nil return is the unit's answer now.
+    part.nil_return_at = None
+    part.nil_return_by = None
     part.first_submitted_at = part.first_submitted_at or now
     part.last_submitted_at = now
     session.add(part)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from models.access import LINK_PLACEHOLDER
 from models.campaign import Campaign, CampaignUnit
 from models.nomination import Nomination
 from models.outbox import EmailKind
@@ -43,7 +44,10 @@ def unit_context(
     now: datetime,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Everything a unit-facing template may name: unit, deadline with weekday, days left, link."""
+    """Everything a unit-facing template may name: unit, deadline with weekday, days left, link.
+
+    The link holds a placeholder, never a token: the outbox mints the unit's token when it sends
+    the email (``models.access``), so no working link is ever stored."""
     return {
         "campaign_name": campaign.name,
         "campaign_code": campaign.code,
@@ -58,7 +62,7 @@ def unit_context(
         "deadline_text": format_vn_date(part.deadline),
         "deadline_text_en": format_en_date(part.deadline),
         "working_days_left": calendar.working_days_between(now.date(), part.deadline),
-        "submission_url": f"{settings.submission_base_url}/{part.submission_token}",
+        "submission_url": f"{settings.submission_base_url.rstrip('/')}/{LINK_PLACEHOLDER}",
         "template_file_name": template_file_name(campaign, unit),
         "conference_text": format_vn_date(campaign.conference_date),
         "conference_text_en": format_en_date(campaign.conference_date),
@@ -94,6 +98,8 @@ def enqueue_unit_emails(
         assert email.unit.id is not None
         context = unit_context(campaign, email.unit, email.part, calendar, now, settings)
         to, cc = recipients(email.audience, email.unit, settings)
+        rendered = render_email(email.kind, context | email.extra, lang=email.unit.lang)
+        carries_link = LINK_PLACEHOLDER in rendered.text or LINK_PLACEHOLDER in rendered.html
         items.append(
             OutboxItem(
                 key=key_for(campaign.id, email.unit.id, email.kind, email.tier),
@@ -102,9 +108,10 @@ def enqueue_unit_emails(
                 to=to,
                 cc=cc,
                 # The unit's language, never the sending process's (TONVINH_LANG is the CLI's).
-                rendered=render_email(email.kind, context | email.extra, lang=email.unit.lang),
+                rendered=rendered,
                 campaign_id=campaign.id,
                 unit_id=email.unit.id,
+                link_part_id=email.part.id if carries_link else None,
             )
         )
     inserted = enqueue_many(session, items, now)

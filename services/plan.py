@@ -3,7 +3,6 @@ every active unit enrolled with its own deadline and submission link."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -140,7 +139,8 @@ def create_campaign(
 
 
 def enrol_units(session: Session, campaign_id: int, now: datetime, actor: str) -> int:
-    """Give every active unit its part in the campaign: its own deadline and submission link."""
+    """Give every active unit its part in the campaign and its own deadline (its personal link
+    is minted when an email carries it: models.access)."""
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
     enrolled = set(
@@ -158,7 +158,6 @@ def enrol_units(session: Session, campaign_id: int, now: datetime, actor: str) -
                 campaign_id=campaign_id,
                 unit_id=unit.id,
                 deadline=campaign.submission_due,
-                submission_token=secrets.token_urlsafe(16),
             )
         )
         added += 1

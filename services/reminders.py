@@ -55,15 +55,17 @@ def enqueue_due_reminders(session: Session, campaign_code: str, now: datetime) -
         UnitProgress(
             unit_id=unit_id,
             deadline=deadline,
-            submitted=first_submitted is not None,
+            # A nil return ("no nominations this year") is an answer too: no more reminders.
+            submitted=first_submitted is not None or nil_return is not None,
             paused=paused,
             sent_tiers=frozenset(sent.get(unit_id, ())),
         )
-        for unit_id, deadline, first_submitted, paused in session.exec(
+        for unit_id, deadline, first_submitted, nil_return, paused in session.exec(
             select(  # type: ignore[call-overload]
                 CampaignUnit.unit_id,
                 CampaignUnit.deadline,
                 CampaignUnit.first_submitted_at,
+                CampaignUnit.nil_return_at,
                 CampaignUnit.reminders_paused,
             ).where(CampaignUnit.campaign_id == campaign.id)
         ).all()
@@ -146,11 +148,11 @@ def reminder_times(session: Session, now: datetime, grace: timedelta) -> set[tup
     """Every reminder run still to make, as (campaign code, time).
 
     For each campaign taking submissions (CALLING, REVIEW) and each distinct deadline among its
-    units that have not submitted and are not paused, the ladder's steps that are still owed to
-    at least one of those units (tier above the highest the unit already has in the outbox):
-    every future step, and the latest passed step while it is within ``grace`` (a run the
-    scheduler missed or did not finish). Several deadlines on one step time make one run. Reads
-    the database, writes nothing.
+    units that have not answered (no list, no nil return) and are not paused, the ladder's
+    steps that are still owed to at least one of those units (tier above the highest the unit
+    already has in the outbox): every future step, and the latest passed step while it is
+    within ``grace`` (a run the scheduler missed or did not finish). Several deadlines on one
+    step time make one run. Reads the database, writes nothing.
     """
     moment = to_vn(now)
     config = ladder_config(get_settings())
@@ -164,6 +166,7 @@ def reminder_times(session: Session, now: datetime, grace: timedelta) -> set[tup
             select(CampaignUnit).where(
                 CampaignUnit.campaign_id == campaign.id,
                 col(CampaignUnit.first_submitted_at).is_(None),
+                col(CampaignUnit.nil_return_at).is_(None),
                 col(CampaignUnit.reminders_paused).is_(False),
             )
         ).all()

@@ -36,6 +36,17 @@ STANDING_VI = {
     ProgressState.OVERDUE: "Quá hạn",
 }
 
+# A unit that answered "no nominations this year" (its standing is "submitted": it answered).
+NIL_RETURN_VI = "Không đề nghị"
+
+
+def standing_text(status: str, standing: str) -> str:
+    """What the operator reads in the status column: the ladder's standing, or a nil return."""
+    if status == ParticipationStatus.NIL_RETURN:
+        return NIL_RETURN_VI
+    return STANDING_VI[ProgressState(standing)]
+
+
 # Nominations a unit still stands behind (not withdrawn by a later list).
 LIVE = [s for s in NominationStatus if s is not NominationStatus.WITHDRAWN]
 
@@ -60,7 +71,7 @@ class CampaignStatus(BaseModel):
     stage: CampaignStage
     now: datetime
     units: int
-    submitted: int
+    submitted: int  # units that answered: a list, or a nil return
     overdue: int
     nominations: int
     nominations_by_status: dict[str, int]
@@ -71,6 +82,8 @@ class CampaignStatus(BaseModel):
     rows: list[UnitStatusRow]
     # Set while no email can leave at all (a configuration fault): the red line, its cause.
     mail_blocked: MailBlocked | None = None
+    # Of the units that answered, those that said "no nominations this year".
+    nil_returns: int = 0
 
 
 def sent_reminder_tiers(session: Session, campaign_id: int) -> dict[int, set[int]]:
@@ -101,6 +114,7 @@ def progress_statements(campaign_id: int) -> list[tuple[str, Any]]:
             CampaignUnit.first_submitted_at,
             CampaignUnit.last_submitted_at,
             CampaignUnit.reminders_paused,
+            CampaignUnit.nil_return_at,
         )
         .join(Unit, col(Unit.id) == CampaignUnit.unit_id)
         .where(CampaignUnit.campaign_id == campaign_id)
@@ -152,18 +166,19 @@ def campaign_status(session: Session, campaign_code: str, now: datetime) -> Camp
             UnitProgress(
                 unit_id=unit_id,
                 deadline=deadline,
-                submitted=first_submitted is not None,
+                # A nil return is the unit's answer too (services.nil_return).
+                submitted=first_submitted is not None or nil_return is not None,
                 paused=paused,
                 sent_tiers=frozenset(),
             )
-            for unit_id, _code, _name, deadline, _status, first_submitted, _last, paused in parts
+            for unit_id, _c, _n, deadline, _s, first_submitted, _l, paused, nil_return in parts
         ),
         calendar,
         config,
     )
     live = set(LIVE)
     rows: list[UnitStatusRow] = []
-    for (unit_id, code, name, deadline, status, _first, last, paused), position in zip(
+    for (unit_id, code, name, deadline, status, _first, last, paused, _nil), position in zip(
         parts, positions, strict=True
     ):
         counts = nomination_counts.get(unit_id, {})
@@ -202,6 +217,7 @@ def campaign_status(session: Session, campaign_code: str, now: datetime) -> Camp
         emails_partially_refused=session.exec(partially_refused_count(campaign.id)).one(),
         rows=rows,
         mail_blocked=mail_blocked(session, campaign.id, campaign.code),
+        nil_returns=sum(1 for r in rows if r.status is ParticipationStatus.NIL_RETURN),
     )
 
 
@@ -252,6 +268,8 @@ class UnitStatus(BaseModel):
     working_days_left: int
     resubmission_due: date | None
     reminders_paused: bool
+    nil_return_at: datetime | None = None
+    nil_return_by: str | None = None
     submissions: list[SubmissionView]
     dossiers: list[DossierView]
 
@@ -298,6 +316,8 @@ def unit_status(session: Session, campaign_code: str, unit_code: str, now: datet
         working_days_left=calendar.working_days_between(now.date(), part.deadline),
         resubmission_due=part.resubmission_due,
         reminders_paused=part.reminders_paused,
+        nil_return_at=part.nil_return_at,
+        nil_return_by=part.nil_return_by,
         submissions=[
             SubmissionView(
                 id=cast(int, s.id),

@@ -120,7 +120,7 @@ def plan_ladder(
 class UnitProgress:
     unit_id: int
     deadline: date
-    submitted: bool
+    submitted: bool  # the unit answered: a list, or a nil return ("no nominations this year")
     paused: bool
     sent_tiers: frozenset[int]
 

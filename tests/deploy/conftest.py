@@ -208,7 +208,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         }
     )
     stack_command = [sys.executable, "-m", "deploy.stack"]
-    where = ["--var-dir", str(var_dir), "--port", str(port)]
+    where = ["--var-dir", str(var_dir), "--port", str(port), "--portal-port", str(free_port())]
     started = time.monotonic()
     try:
         up = subprocess.run(

@@ -37,9 +37,11 @@ def test_up_starts_server_worker_scheduler_and_registers_typed_deployments(
 ) -> None:
     print(f"\nstack up ({stack.backend}): {stack.report['seconds']} s {stack.report['timings']}")
     pids = stack.report["pids"]
-    assert {"server", "worker", "scheduler"} <= set(pids), stack.report
+    assert {"server", "worker", "scheduler", "portal"} <= set(pids), stack.report
     assert all(_alive(pid) for pid in pids.values())
     assert stack.report["scheduler"] == "started"
+    # The unit portal the emailed links open answers beside the UI.
+    assert httpx.get(str(stack.report["portal"])).status_code == 200
 
     # Basic auth on the API; the UI's static pages stay public (it shows its own login).
     assert httpx.get(f"{stack.api}/deployments/count", timeout=10).status_code == 401

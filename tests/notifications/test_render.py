@@ -24,6 +24,7 @@ KINDS = [
     "council_result",
     "approval_result",
     "invitation",
+    "new_link",
 ]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]

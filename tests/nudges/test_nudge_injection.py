@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
 from flows.remind import send_reminders
+from models.access import LINK_PLACEHOLDER
 from notifications.smtp_server import ARRIVAL_HEADER, ENVELOPE_FROM_HEADER, ENVELOPE_TO_HEADER
 from tests.nudges.support import (
     CODE,
@@ -95,7 +97,9 @@ def test_hostile_unit_names_add_no_header_and_no_recipient(
         # The body is intact: exactly what was rendered, hostile text and all.
         row = rows[str(message["Message-ID"])]
         body = plain(message)
-        assert body == row.text_body  # byte for byte, CR LF included (the part is base64)
+        # The unit's link is minted at delivery: the stored copy keeps it redacted.
+        stored = re.sub(r"/nop/[A-Za-z0-9_-]{43}", f"/nop/{LINK_PLACEHOLDER}", body)
+        assert stored == row.text_body  # byte for byte, CR LF included (the part is base64)
         assert unit.name in body
         if kind != "call":
             assert DEADLINE_VI in body

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import struct
 import subprocess
@@ -187,7 +186,6 @@ def make_campaign(
                 deadline=deadline,
                 status=ParticipationStatus.CALLED,
                 called_at=now,
-                submission_token=secrets.token_urlsafe(16),
             )
             session.add(part)
             session.flush()

@@ -17,7 +17,9 @@ ALLOWED = {
     "notifications": {"notifications", "models"},
     "services": {"services", "documents", "notifications", "models"},
     "flows": {"flows", "services", "documents", "notifications", "models"},
-    "cli": {"cli", "flows", "services", "documents", "notifications", "models"},
+    # The unit portal is a shell over services beside flows: it never imports a flow.
+    "portal": {"portal", "services", "documents", "notifications", "models"},
+    "cli": {"cli", "flows", "portal", "services", "documents", "notifications", "models"},
 }
 OURS = set(ALLOWED) | {"deploy", "tests", "portal"}
 

@@ -1,0 +1,127 @@
+"""Who a request is: the unit part its link token opens (or a 404 / 429), and its CSRF check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from models import clock
+from models.db import session_scope
+from models.secret_key import secret_key
+from models.settings import get_settings
+from portal.pages import is_https
+from portal.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    MissThrottle,
+    client_address,
+    csrf_token,
+    csrf_valid,
+    new_nonce,
+)
+from services.links import UnitLink, open_link
+
+
+class LinkNotFound(Exception):
+    """Unknown, revoked or malformed token, or an id that is not this unit's: always a 404."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class CsrfRefused(Exception):
+    """A POST without the form's anti-forgery token for this link (or without its cookie)."""
+
+
+def throttle(request: Request) -> MissThrottle:
+    found = getattr(request.app.state, "throttle", None)
+    if found is None:
+        found = MissThrottle(get_settings().portal_misses_per_minute)
+        request.app.state.throttle = found
+    return found
+
+
+def resolve_link(request: Request, token: str) -> UnitLink:
+    """The unit part the token opens; raises ``Throttled`` for an address that tried too many
+    unknown tokens, ``LinkNotFound`` for a token that opens nothing (and counts the miss)."""
+    misses = throttle(request)
+    address = client_address(request)
+    wait = misses.retry_after(address)
+    if wait:
+        raise Throttled(wait)
+    with session_scope() as session:
+        link = open_link(session, token, clock.now())
+    if link is None:
+        misses.miss(address)
+        raise LinkNotFound()
+    return link
+
+
+@lru_cache(maxsize=8)
+def _key(var_dir: str, configured: str) -> bytes:
+    return secret_key(get_settings())
+
+
+def signing_key() -> bytes:
+    settings = get_settings()
+    return _key(str(settings.var_dir.resolve()), settings.secret_key.get_secret_value())
+
+
+def csrf_nonce(request: Request) -> tuple[str, bool]:
+    """The browser's nonce (from its cookie) or a new one; True if new (set the cookie)."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if 16 <= len(nonce) <= 64:
+        return nonce, False
+    return new_nonce(), True
+
+
+def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
+    """The hidden field's value for forms on this link, and the nonce to set as a cookie if the
+    browser has none yet."""
+    nonce, fresh = csrf_nonce(request)
+    return csrf_token(signing_key(), nonce, link.token_id), nonce if fresh else None
+
+
+def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> None:
+    if nonce is None:
+        return
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+        path="/nop/",
+    )
+
+
+def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
+    field = form.get(CSRF_FIELD)
+    value = field if isinstance(field, str) else None
+    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link.token_id):
+        raise CsrfRefused()
+
+
+_unit_locks: dict[int, threading.Lock] = {}
+_unit_locks_guard = threading.Lock()
+
+
+@contextmanager
+def one_write_per_unit(link: UnitLink) -> Iterator[None]:
+    """Within this process, one write at a time per unit (a double click waits for the first
+    click's answer, then finds it: "unchanged"). PostgreSQL's row lock does this across
+    processes (``find_part(for_update=True)``); SQLite has no row lock, and its reads run outside
+    the writing transaction, so without this two clicks could both store."""
+    with _unit_locks_guard:
+        lock = _unit_locks.setdefault(link.part_id, threading.Lock())
+    with lock:
+        yield
