@@ -67,6 +67,7 @@ from models.db import get_engine
 from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings, get_settings
 from notifications import faults
+from notifications.attachments import MailAttachment, from_column, to_column
 from notifications.claims import Claim, claimable, wall_now
 from notifications.faults import FaultNotice, MailBlocked
 from notifications.faults import fault_campaigns as fault_campaigns  # for flows.common
@@ -129,6 +130,8 @@ class OutboxItem:
     rendered: RenderedEmail
     campaign_id: int | None = None
     unit_id: int | None = None
+    # Files the email carries (the call: the unit's own Excel list), notifications.attachments.
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def enqueue(
@@ -187,6 +190,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "recipient_results": {},
                 "created_at": moment,
                 "sent_at": None,
+                "attachments": to_column(item.attachments),
             }
         )
     dialect = session.get_bind().dialect.name
@@ -243,6 +247,7 @@ def _outgoing(row: OutboxMessage, date: datetime | None = None) -> OutgoingEmail
         html=row.html_body,
         message_id=row.message_id,
         date=date,
+        attachments=from_column(row.attachments),  # NULL for most rows: none
     )
 
 

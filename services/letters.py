@@ -18,6 +18,7 @@ from models.rules.ladder import Audience
 from models.settings import Settings, get_settings
 from models.unit import Unit
 from notifications.addresses import mailbox
+from notifications.attachments import MailAttachment
 from notifications.outbox import OutboxItem, enqueue_many, key_for
 from notifications.render import render_email
 from services.campaigns import calendar_for, campaign_parts, template_file_name
@@ -75,6 +76,8 @@ class UnitEmail:
     unit: Unit
     part: CampaignUnit
     extra: dict[str, Any] = field(default_factory=dict)
+    # Files it carries (the call: the unit's own Excel list, ``services.campaigns``).
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def enqueue_unit_emails(
@@ -105,6 +108,7 @@ def enqueue_unit_emails(
                 rendered=render_email(email.kind, context | email.extra, lang=email.unit.lang),
                 campaign_id=campaign.id,
                 unit_id=email.unit.id,
+                attachments=email.attachments,
             )
         )
     inserted = enqueue_many(session, items, now)

@@ -46,7 +46,7 @@ from tests.service_layer.conftest import list_bytes, unit_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 TONVINH = str(Path(sys.executable).with_name("tonvinh"))
-HEAD = "0006"
+HEAD = "0008"
 
 
 def _receive(tmp_path: Path, unit_code: str, names: list[str]) -> None:
@@ -342,7 +342,7 @@ def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
     running: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = what_a_user_sees()
-    (Path(os.environ["TONVINH_VAR_DIR"]) / "outputs").mkdir(parents=True)
+    (Path(os.environ["TONVINH_VAR_DIR"]) / "outputs").mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         ["/bin/sh", "-c", _unit_script()],
         capture_output=True,
