@@ -47,7 +47,7 @@ from models.nomination import (
     NominationStatus,
     NomineeKind,
 )
-from models.outbox import REMINDER_KINDS, OutboxMessage, OutboxStatus
+from models.outbox import REMINDER_KINDS, EmailKind, OutboxMessage, OutboxStatus
 from models.rules.ladder import plan_ladder
 from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
@@ -180,6 +180,10 @@ class DemoSummary(BaseModel):
     emails_sent: int
     reminders_sent: int
     escalations: int
+    # What intake and review told the units: a receipt per stored list, and the letters on a
+    # refused list or ineligible dossiers.
+    receipts_sent: int
+    refusals_sent: int
     returned: int
     approved: int
     honourees: int
@@ -369,6 +373,9 @@ def _council(day: date, rnd: random.Random) -> CouncilRun:
     return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
 
 
+REFUSAL_KINDS = (EmailKind.LIST_REJECTED, EmailKind.NOT_ELIGIBLE)
+
+
 def _summary(var_dir: Path, honour_result: dict[str, Any]) -> DemoSummary:
     with session_scope() as session:
         campaign = load_campaign(session, CAMPAIGN_CODE)
@@ -392,6 +399,8 @@ def _summary(var_dir: Path, honour_result: dict[str, Any]) -> DemoSummary:
             emails_sent=count(sent),
             reminders_sent=count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[:2]))),
             escalations=count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[2:]))),
+            receipts_sent=count(sent.where(OutboxMessage.kind == EmailKind.RECEIPT)),
+            refusals_sent=count(sent.where(col(OutboxMessage.kind).in_(REFUSAL_KINDS))),
             returned=count(
                 select(func.count(func.distinct(AuditEvent.entity_id))).where(
                     AuditEvent.campaign_id == campaign.id,

@@ -36,6 +36,8 @@ def _render_demo(summary: dict[str, Any]) -> None:
         ("emails_sent", t("Email đã gửi", "Emails sent")),
         ("reminders_sent", t("Thư nhắc hạn", "Reminders")),
         ("escalations", t("Thư báo cáo cấp trên", "Escalations")),
+        ("receipts_sent", t("Thư xác nhận đã nhận danh sách", "List receipts")),
+        ("refusals_sent", t("Thư báo danh sách, hồ sơ không được nhận", "Refusal letters")),
         ("returned", t("Hồ sơ bị trả lại", "Returned")),
         ("approved", t("Được phê duyệt", "Approved")),
         ("honourees", t("Được khen thưởng", "Honourees")),

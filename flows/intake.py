@@ -11,7 +11,7 @@ from prefect.states import Completed
 
 from documents.nomination_list import SubmissionRejected, read_upload_file
 from flows.collector import collector_paused
-from flows.common import artifact_key, stage_task
+from flows.common import artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
@@ -84,10 +84,12 @@ def intake_submissions(
     now: datetime | None = None,
     actor: str = "unit",
 ) -> list[IntakeResult]:
-    """Receive a batch of units' lists; each file stands or falls on its own. A run that refused
-    a file ends Completed under the name "Có tệp bị từ chối", so the runs list says so."""
+    """Receive a batch of units' lists; each file stands or falls on its own, and its unit is
+    told (a receipt, or the errors of a refused list that names it). A run that refused a file
+    ends Completed under the name "Có tệp bị từ chối", so the runs list says so."""
     moment = resolve(now)
     results = intake_batch(campaign_code, paths, moment, actor)
+    deliver_outbox(moment)
     create_markdown_artifact(
         key=artifact_key(campaign_code, "intake"), markdown=_intake_report(results)
     )

@@ -12,6 +12,13 @@ from sqlmodel import Field, SQLModel
 from models.db import AwareDateTime
 
 
+class JsonOrNull(JSON):
+    """JSON whose Python ``None`` is SQL NULL, not the JSON text ``null``: an optional column."""
+
+    def __init__(self) -> None:
+        super().__init__(none_as_null=True)
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -32,6 +39,9 @@ class EmailKind(StrEnum):
     APPROVAL_RESULT = "approval_result"
     INVITATION = "invitation"
     NEW_LINK = "new_link"  # the unit's link was rotated: the new one, the old ones revoked
+    RECEIPT = "receipt"  # a list was stored: what was received (tier: the submission id)
+    LIST_REJECTED = "list_rejected"  # the operator's intake refused a list naming the unit
+    NOT_ELIGIBLE = "not_eligible"  # review found dossiers not eligible (tier: the unit's round)
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -73,6 +83,9 @@ class OutboxMessage(SQLModel, table=True):
     recipient_results: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(sa_type=AwareDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    # Files the email carries, NULL for most: [{"path": relative to Settings.output_dir,
+    # "name": the file name the recipient sees}] (``notifications.attachments``; migration 0008).
+    attachments: list[dict[str, str]] | None = Field(default=None, sa_type=JsonOrNull)
     # Who is sending this row right now: a random id per runner batch, set by the claim, cleared
     # by the outcome. An outcome is written only while the token is still the row's, so a
     # runner that lost its claim can never overwrite the outcome of the runner that took over.

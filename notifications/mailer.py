@@ -45,6 +45,7 @@ from models.clock import now as clock_now
 from models.outbox import MailFaultKind
 from models.settings import Settings, SmtpTlsMode
 from notifications.addresses import InvalidAddress, normalise_address, parse_mailbox
+from notifications.attachments import AttachmentMissing, MailAttachment, mime_part, read
 from notifications.deadline import DeadlineSMTP, DeadlineSMTP_SSL, Watchdog
 from notifications.render import clean_header
 
@@ -64,6 +65,8 @@ class OutgoingEmail:
     # The Date header: when the message is sent by the campaign's clock (the demo's compressed
     # time included); None means the clock's "now" when it is built.
     date: datetime | None = None
+    # Files it carries (only the call has one): read from under Settings.output_dir when built.
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 class DeliveryOutcome(StrEnum):
@@ -400,7 +403,8 @@ class Mailer:
         return _recipients(message).envelope
 
     def build(self, message: OutgoingEmail) -> bytes:
-        """The message as ``sendmail`` takes it; ``InvalidAddress`` for a bad recipient."""
+        """The message as ``sendmail`` takes it; ``InvalidAddress`` for a bad recipient,
+        ``AttachmentMissing`` for a file it should carry that cannot be read."""
         return self._build(message, _recipients(message))
 
     def _build(self, message: OutgoingEmail, recipients: _Recipients) -> bytes:
@@ -425,9 +429,26 @@ class Mailer:
             f"{base64.encodebytes(body.encode()).decode()}"
             for subtype, body in (("plain", message.text), ("html", message.html))
         ]
-        text = "\n".join(headers) + "\n\n" + "".join(parts) + f"--{boundary}--\n"
+        body = "".join(parts) + f"--{boundary}--\n"
+        if message.attachments:
+            headers[-1], body = self._mixed(headers[-1], body, message.attachments)
+        text = "\n".join(headers) + "\n\n" + body
         # Bytes with CR LF already: smtplib then skips its own line-ending pass over the text.
         return text.encode("ascii").replace(b"\n", b"\r\n")
+
+    def _mixed(
+        self, alternative_type: str, alternative: str, attached: tuple[MailAttachment, ...]
+    ) -> tuple[str, str]:
+        """The Content-Type and body of a message with files: multipart/mixed holding the text
+        and HTML alternatives as built, then each file, read now from under the output folder
+        (``AttachmentMissing`` when one cannot be)."""
+        boundary = f"=_tonvinh_{secrets.token_hex(12)}"
+        root = self.settings.output_dir
+        files = "".join(
+            mime_part(boundary, item, read(root, item), encode_header_text) for item in attached
+        )
+        body = f"--{boundary}\n{alternative_type}\n\n{alternative}{files}--{boundary}--\n"
+        return f'Content-Type: multipart/mixed;\n boundary="{boundary}"', body
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -437,6 +458,9 @@ class Mailer:
             recipients = _recipients(message)
             payload = self._build(message, recipients)
         except InvalidAddress as exc:
+            return DeliveryResult(DeliveryOutcome.PERMANENT, {}, self.redact(str(exc)))
+        except AttachmentMissing as exc:  # this message's problem: the others still go
+            log.error("Message %s not sent: %s", message.message_id, exc)
             return DeliveryResult(DeliveryOutcome.PERMANENT, {}, self.redact(str(exc)))
 
         if not self.connected:

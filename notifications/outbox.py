@@ -67,6 +67,7 @@ from models.db import get_engine
 from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings, get_settings
 from notifications import faults, links
+from notifications.attachments import MailAttachment, from_column, to_column
 from notifications.claims import Claim, claimable, wall_now
 from notifications.faults import FaultNotice, MailBlocked
 from notifications.faults import fault_campaigns as fault_campaigns  # for flows.common
@@ -131,6 +132,8 @@ class OutboxItem:
     unit_id: int | None = None
     # The campaign unit whose link the bodies carry as models.access.LINK_PLACEHOLDER.
     link_part_id: int | None = None
+    # Files the email carries (the call: the unit's own Excel list), notifications.attachments.
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def enqueue(
@@ -190,6 +193,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "created_at": moment,
                 "sent_at": None,
                 "link_part_id": item.link_part_id,
+                "attachments": to_column(item.attachments),
             }
         )
     dialect = session.get_bind().dialect.name
@@ -246,6 +250,7 @@ def _outgoing(row: OutboxMessage, date: datetime | None = None) -> OutgoingEmail
         html=row.html_body,
         message_id=row.message_id,
         date=date,
+        attachments=from_column(row.attachments),  # NULL for most rows: none
     )
 
 

@@ -16,7 +16,8 @@ from models.rules.calendar import WorkCalendar, vietnam_calendar
 from models.rules.eligibility import RulePack, load_rule_pack
 from models.rules.ladder import LadderConfig
 from models.settings import Settings, get_settings
-from models.unit import Unit
+from models.unit import Language, Unit
+from notifications.attachments import MailAttachment
 from services import events
 from services.errors import OperatorError
 
@@ -149,6 +150,29 @@ def templates_dir(campaign_code: str) -> Path:
 
 def template_file_name(campaign: Campaign, unit: Unit) -> str:
     return f"{campaign.code}_{unit.code}.xlsx"
+
+
+def template_attachment(campaign: Campaign, unit: Unit) -> MailAttachment:
+    """The unit's own Excel list as the call carries it: where ``write_unit_templates`` put it,
+    relative to ``Settings.output_dir`` (the mailer reads it from there when it sends)."""
+    name = template_file_name(campaign, unit)
+    folder = templates_dir(campaign.code).relative_to(get_settings().output_dir)
+    return MailAttachment((folder / name).as_posix(), name)
+
+
+def award_names(pack: RulePack, lang: str, *codes: str | None) -> str:
+    """The titles and forms a dossier proposes, by name in ``lang`` ("vi" or "en"); a code the
+    pack does not know stays as it is."""
+    names = []
+    for code in codes:
+        if not code:
+            continue
+        award = pack.awards.get(code)
+        if award is None:
+            names.append(code)
+        else:
+            names.append(award.name_en if lang == Language.EN else award.name_vi)
+    return ", ".join(names)
 
 
 def check_precondition(

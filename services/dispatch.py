@@ -20,6 +20,7 @@ from services.campaigns import (
     campaign_parts,
     load_campaign,
     set_stage,
+    template_attachment,
     template_file_name,
     templates_dir,
 )
@@ -60,10 +61,22 @@ def enqueue_calls(session: Session, campaign_code: str, now: datetime, actor: st
         for part, unit in campaign_parts(session, campaign.id)
         if part.status == ParticipationStatus.INVITED
     ]
+    # Each call carries the unit's own list (written by ``write_unit_templates`` first).
+    calls = [
+        UnitEmail(
+            EmailKind.CALL,
+            0,
+            Audience.FOCAL,
+            unit,
+            part,
+            attachments=(template_attachment(campaign, unit),),
+        )
+        for part, unit in uncalled
+    ]
     queued = sum(
         enqueue_unit_emails(
             session,
-            [UnitEmail(EmailKind.CALL, 0, Audience.FOCAL, unit, part) for part, unit in uncalled],
+            calls,
             campaign=campaign,
             calendar=calendar_for(session, campaign),
             now=now,

@@ -4,11 +4,13 @@ The same function serves the operator's batch intake (the unit is whoever the fi
 sheet names) and a unit's own upload (``unit_code`` given: a list of another unit is refused).
 The file is parsed outside any transaction; one is opened only to store, and it locks the
 unit's participation row first, so two uploads of the same unit at once take turns: the second
-finds the first's fingerprint and answers "unchanged".
+finds the first's fingerprint and answers "unchanged". What the unit is told (a receipt, or the
+errors of a list the operator's batch refused) is ``services.intake_letters``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -47,6 +49,7 @@ from models.unit import Unit
 from services.campaigns import award_choices, find_part, load_campaign
 from services.changes import FIELDS, ListChanges, diff_dossiers
 from services.errors import OperatorError
+from services.intake_letters import enqueue_receipt, tell_unit_list_rejected
 from services.nominations import Transition, move_nominations
 
 _NOMINATIONS = cast(Table, inspect(Nomination).local_table)
@@ -141,8 +144,10 @@ def receive_list(
 ) -> IntakeResult:
     """Validate one list completely, then store it in one transaction or not at all.
 
-    Commits what it stores (each list is its own transaction) and rolls back a refusal. A
-    re-sent identical file (same SHA-256 as the unit's latest) changes nothing.
+    Commits what it stores (each list is its own transaction), with the unit's receipt, and
+    rolls back a refusal. A re-sent identical file (same SHA-256 as the unit's latest) changes
+    nothing. A refusal in the operator's batch (no ``unit_code``) of a file that names its unit
+    queues the unit a letter with the errors, in a transaction of its own.
     """
     try:
         campaign = load_campaign(session, campaign_code)
@@ -169,14 +174,46 @@ def receive_list(
             limits=ListLimits.from_settings(get_settings()),
         )
     except SubmissionRejected as rejected:
-        return _rejected(file_name, unit_code or rejected.unit_code, rejected)
+        result = _rejected(file_name, unit_code or rejected.unit_code, rejected)
+        if unit_code is None and rejected.unit_code:
+            sha256 = hashlib.sha256(data).hexdigest()
+            _tell_unit(session, campaign_code, rejected.unit_code, result, sha256, now, actor)
+        return result
     try:
         result = _store_if_new(session, campaign, parsed, file_name, now, actor)
     except OperatorError as refused:
         session.rollback()
-        return _refused(file_name, parsed.header.unit_code, refused)
+        result = _refused(file_name, parsed.header.unit_code, refused)
+        if unit_code is None:
+            unit = parsed.header.unit_code
+            _tell_unit(session, campaign_code, unit, result, parsed.sha256, now, actor)
+        return result
     session.commit()
     return result
+
+
+def _tell_unit(
+    session: Session,
+    campaign_code: str,
+    unit_code: str,
+    result: IntakeResult,
+    sha256: str,
+    now: datetime,
+    actor: str,
+) -> None:
+    """The operator's batch refused a list that names its unit: write to the unit, in a
+    transaction of its own, with the located errors (its own portal upload shows them)."""
+    tell_unit_list_rejected(
+        session,
+        campaign_code,
+        unit_code,
+        file_name=result.file,
+        sha256=sha256,
+        errors=result.errors,
+        total_errors=len(result.errors) + result.more_errors,
+        now=now,
+        actor=actor,
+    )
 
 
 def _store_if_new(
@@ -393,6 +430,21 @@ def _store(
     result.withdrawn += len(withdrawn)
     if resubmission:
         result.changes = diff_dossiers(before, after)
+    # The receipt commits with the list it acknowledges; its tier, the submission, keeps a
+    # re-run from sending it twice.
+    enqueue_receipt(
+        session,
+        campaign,
+        unit,
+        part,
+        submission_id=submission.id,
+        file_name=file_name,
+        sha256=parsed.sha256,
+        rows=parsed.nominations,
+        new_keys={row["nominee_key"] for row in fresh},
+        counts=(result.created, result.updated, result.withdrawn),
+        now=now,
+    )
     new_status = (
         ParticipationStatus.RESUBMITTED
         if part.status == ParticipationStatus.RETURNED

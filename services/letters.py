@@ -19,6 +19,7 @@ from models.rules.ladder import Audience
 from models.settings import Settings, get_settings
 from models.unit import Unit
 from notifications.addresses import mailbox
+from notifications.attachments import MailAttachment
 from notifications.outbox import OutboxItem, enqueue_many, key_for
 from notifications.render import render_email
 from services.campaigns import calendar_for, campaign_parts, template_file_name
@@ -79,6 +80,8 @@ class UnitEmail:
     unit: Unit
     part: CampaignUnit
     extra: dict[str, Any] = field(default_factory=dict)
+    # Files it carries (the call: the unit's own Excel list, ``services.campaigns``).
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def enqueue_unit_emails(
@@ -112,6 +115,7 @@ def enqueue_unit_emails(
                 campaign_id=campaign.id,
                 unit_id=email.unit.id,
                 link_part_id=email.part.id if carries_link else None,
+                attachments=email.attachments,
             )
         )
     inserted = enqueue_many(session, items, now)

@@ -37,6 +37,7 @@ from services.campaigns import (
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
+from services.review_letters import Reason, notify_not_eligible
 
 AUTO_REVIEWER = "kiểm tra tự động"
 
@@ -154,6 +155,8 @@ def review_round(
     by_id = _decided_dossiers(session, campaign.id, campaign.code, decisions)
     pack = campaign_pack(campaign)
     returned_by_unit: dict[int, list[Nomination]] = defaultdict(list)
+    # Dossiers this round finds not eligible, with each reason (vi, en) and its citation.
+    refused: dict[int, tuple[Nomination, list[Reason]]] = {}
     report = ReviewReport()
     fresh = session.exec(
         select(Nomination).where(
@@ -187,6 +190,11 @@ def review_round(
         checked.append(Transition(nomination, verdict, reason))
         if verdict is NominationStatus.RETURNED:
             returned_by_unit[nomination.unit_id].append(nomination)
+        elif verdict is NominationStatus.INELIGIBLE:
+            refused[nomination.id] = (
+                nomination,
+                [Reason(f.message_vi, f.message_en, f.citation) for f in errors],
+            )
     move_nominations(
         session, checked, now=now, actor=AUTO_REVIEWER, action="reviewed", campaign_id=campaign.id
     )
@@ -216,6 +224,15 @@ def review_round(
         )
         if target is NominationStatus.RETURNED:
             returned_by_unit[decided.unit_id].append(decided)
+        elif target is NominationStatus.INELIGIBLE:
+            reason = decision.reason.strip()
+            refused[decision.nomination_id] = (decided, [Reason(reason, reason, "")])
+    # A dossier the officer moved on after the automatic verdict is told where it ended up.
+    returned_by_unit = {
+        unit_id: kept
+        for unit_id, dossiers in returned_by_unit.items()
+        if (kept := [n for n in dossiers if n.status == NominationStatus.RETURNED])
+    }
     report.eligible, report.ineligible = (
         session.exec(
             select(func.count()).where(
@@ -233,6 +250,17 @@ def review_round(
         if f.severity is Severity.WARNING
     ]
     _notify_returns(session, campaign_code, returned_by_unit, now, reviewer, pack)
+    notify_not_eligible(
+        session,
+        campaign,
+        [
+            (n, reasons)
+            for n, reasons in refused.values()
+            if n.status == NominationStatus.INELIGIBLE
+        ],
+        now,
+        pack,
+    )
     set_stage(session, campaign, CampaignStage.REVIEW, now, reviewer)
     return report
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from documents.nomination_list import ListHeader, write_filled_list
 from flows.dispatch import dispatch_call
@@ -22,6 +22,7 @@ from models.audit import AuditEvent
 from models.db import get_engine, session_scope
 from models.nomination import Nomination, NominationCreate, NomineeKind, Submission
 from models.unit import Unit
+from notifications.smtp_server import MailboxServer, read_mailbox
 from services.campaigns import award_choices, load_campaign
 from tests.flows.conftest import CODE, at
 
@@ -199,12 +200,14 @@ def _malformed_list(tmp_path: Path, unit_code: str) -> Path:
 
 
 def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
-    planned: dict, tmp_path: Path
+    planned: dict, tmp_path: Path, mail_server: MailboxServer
 ) -> None:
+    """Nothing of the list is stored; its unit is told where the errors are, once."""
     path = _malformed_list(tmp_path, planned["codes"][0])
     with session_scope() as session:
         campaign = load_campaign(session, CODE)
     dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    calls = len(read_mailbox(mail_server.mailbox_dir))
     with session_scope() as session:
         audit_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
     [result] = intake_submissions(CODE, [str(path)], now=at(campaign.dispatch_on, 10))
@@ -231,11 +234,22 @@ def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
     with session_scope() as session:
         assert session.exec(select(func.count()).select_from(Nomination)).one() == 0
         assert session.exec(select(func.count()).select_from(Submission)).one() == 0
-        assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
-    # The operator's command says the same and fails.
+        events = session.exec(select(AuditEvent).where(col(AuditEvent.id) > audit_before)).all()
+    # Only the letter to the unit, and its delivery, are recorded.
+    assert [(e.entity, e.action) for e in events] == [
+        ("campaign_unit", "list_rejected"),
+        ("outbox", "sent"),
+    ]
+    [letter] = read_mailbox(mail_server.mailbox_dir)[calls:]
+    assert planned["codes"][0].replace("_", "-") in str(letter["To"])
+    body = letter.get_body(("plain",))
+    assert body is not None and "chưa được tiếp nhận" in str(letter["Subject"])
+    assert 'Sheet "Cá nhân", dòng 4, cột "Ngày sinh"' in body.get_content()
+    # The operator's command says the same and fails; the unit already has its letter.
     cli = run("intake", CODE, str(path), "--now", "2019-01-30T10:00")
     assert cli.returncode == 1
     assert "Ngày sinh" in cli.stdout
+    assert len(read_mailbox(mail_server.mailbox_dir)) == calls + 1
 
 
 def test_the_audit_log_refuses_changes(planned: dict) -> None:
@@ -254,12 +268,16 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     # Every figure the operator was promised, and where the outputs are.
     promised = {"units", "nominations", "emails_sent", "reminders_sent", "escalations"}
     promised |= {"returned", "approved", "honourees", "outputs", "seconds"}
+    promised |= {"receipts_sent", "refusals_sent"}
     assert promised <= set(summary)
     assert {"mailbox", "decision_docx", "honourees_xlsx", "database"} <= set(summary["outputs"])
     assert summary["stage"] == "honoured"
     assert summary["units"] == 8
     assert summary["escalations"] >= 1 and summary["returned"] >= 1
     assert summary["honourees"] == summary["approved"] > 0
+    # Every unit but the one that never sends gets a receipt per stored list; the unit whose
+    # first list is malformed is told why.
+    assert summary["receipts_sent"] >= 7 and summary["refusals_sent"] >= 1
     assert summary["mailbox_messages"] == summary["emails_sent"]
     for key in ("decision_docx", "honourees_xlsx", "database"):
         assert Path(summary["outputs"][key]).is_file()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import docx
 import openpyxl
 from sqlmodel import col, select
 
+from documents.nomination_list import SHEET_META
 from flows.approve import ApprovalForm, approve_with
 from flows.council import council_tally
 from flows.dispatch import dispatch_call
@@ -34,12 +36,22 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
         calendar = calendar_for(session, campaign)
     mailbox = Path(mail_server.mailbox_dir)
 
-    # Dispatch: every unit's focal contact receives the call, in Vietnamese, once.
+    # Dispatch: every unit's focal contact receives the call, in Vietnamese, once, with the
+    # unit's own Excel list attached: the file opens, and its hidden sheet names the unit.
     dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
     dispatch_call(CODE, now=at(campaign.dispatch_on, 9))  # a re-run sends nothing new
     calls = read_mailbox(mailbox)
     assert len(calls) == len(codes)
     assert all("Kính gửi" in m.get_body(("plain",)).get_content() for m in calls)
+    by_domain = {c.replace("_", "-"): c for c in codes}
+    for call in calls:
+        code = by_domain[call["To"].addresses[0].addr_spec.split("@")[1].split(".")[0]]
+        [attached] = list(call.iter_attachments())
+        assert attached.get_filename() == f"{CODE}_{code}.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(attached.get_content()))
+        meta = book[SHEET_META]
+        assert meta.sheet_state in ("hidden", "veryHidden")
+        assert dict(meta.iter_rows(max_col=2, values_only=True))["unit_code"] == code
     assert {m["To"].addresses[0].addr_spec.split("@")[1].split(".")[0] for m in calls} == {
         c.replace("_", "-") for c in codes
     }
@@ -53,12 +65,20 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     day_before = calendar.add_working_days(campaign.submission_due, -6)
     results = intake_submissions(CODE, [ok, bad], now=at(day_before, 15))
     assert [r.outcome for r in results] == ["accepted", "accepted"]
+    # Each unit has its receipt at once: the file, and what it proposes.
+    call_ids = {m["Message-ID"] for m in calls}
+    receipts = [m for m in read_mailbox(mailbox) if m["Message-ID"] not in call_ids]
+    assert sorted(str(m["Subject"]).rsplit(" – ", 1)[1] for m in receipts) == ["a.xlsx", "b.xlsx"]
+    assert all("Xác nhận đã nhận" in str(m["Subject"]) for m in receipts)
+    assert "1. Nguyễn Thị Hương – Chiến sĩ thi đua cơ sở (mới)" in "".join(
+        m.get_body(("plain",)).get_content() for m in receipts
+    )
+    seen = call_ids | {m["Message-ID"] for m in receipts}
 
     # Five working days before the deadline, only the units that have not submitted are nudged.
     remind_day = calendar.add_working_days(campaign.submission_due, -5)
     send_reminders(CODE, now=at(remind_day, 8))
-    call_ids = {m["Message-ID"] for m in calls}
-    reminders = [m for m in read_mailbox(mailbox) if m["Message-ID"] not in call_ids]
+    reminders = [m for m in read_mailbox(mailbox) if m["Message-ID"] not in seen]
     assert len(reminders) == len(codes) - 2
     assert all("Thứ" in m.get_body(("plain",)).get_content() for m in reminders)
 
@@ -73,7 +93,10 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
             select(Nomination).where(Nomination.full_name == "Trần Văn Dũng")
         ).one()
     returned_mail = [
-        m for m in read_mailbox(mailbox) if "Trần Văn Dũng" in m.get_body(("plain",)).get_content()
+        m
+        for m in read_mailbox(mailbox)
+        if "Trần Văn Dũng" in m.get_body(("plain",)).get_content()
+        and "Trả lại" in str(m["Subject"])
     ]
     assert len(returned_mail) == 1
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import cast
 
 from sqlmodel import col, select
 
@@ -11,8 +13,11 @@ from flows.intake import intake_submissions
 from flows.review import review_nominations
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus, ReviewFinding, Severity
+from models.unit import Language, Unit
+from notifications.smtp_server import read_mailbox
 from services.campaigns import calendar_for
-from tests.documents.builders import individual
+from services.review import ReviewAction, ReviewDecision
+from tests.documents.builders import individual, person
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 
@@ -71,3 +76,53 @@ def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
     by_dossier = {f.nomination_id: f.message for f in findings}
     assert f"số {nominations[1].id} của {second}" in by_dossier[nominations[0].id]
     assert f"số {nominations[0].id} của {first}" in by_dossier[nominations[1].id]
+
+
+def test_a_rejected_dossier_and_a_frozen_nominee_reach_their_unit_with_the_reason(
+    planned: dict, mail_server, tmp_path: Path
+) -> None:
+    """The automatic verdict on a frozen nominee and the officer's rejection each reach the
+    unit with the reason and the legal basis, once, in the unit's language."""
+    first, second = planned["codes"][:2]
+    with session_scope() as session:
+        english = session.exec(select(Unit).where(Unit.code == second)).one()
+        english.lang = Language.EN
+        session.add(english)
+    campaign = campaign_row()
+    with session_scope() as session:
+        calendar = calendar_for(session, campaign)
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    frozen = person("Phạm Văn Kỷ", date(1980, 2, 3), row_number=5, under_discipline=True)
+    lists = [
+        filled_list(tmp_path, first, [individual("Lê Thị Mai", "CSTDCS", 1), frozen], "a.xlsx"),
+        filled_list(tmp_path, second, [individual("Hồ Văn Tâm", "CSTDCS", 1)], "b.xlsx"),
+    ]
+    day = calendar.add_working_days(campaign.submission_due, -3)
+    intake_submissions(CODE, lists, now=at(day, 9))
+    with session_scope() as session:
+        tam = session.exec(select(Nomination).where(Nomination.full_name == "Hồ Văn Tâm")).one()
+    reject = ReviewDecision(
+        nomination_id=cast(int, tam.id), action=ReviewAction.REJECT, reason="Đã được khen năm 2018"
+    )
+    before = len(read_mailbox(mail_server.mailbox_dir))
+
+    review = review_nominations(CODE, decisions=[reject], now=at(campaign.review_due, 9))
+    again = review_nominations(CODE, decisions=[reject], now=at(campaign.review_due, 10))
+
+    assert (review.ineligible, again.sent) == (2, 0)  # the re-run sends nothing
+    letters = read_mailbox(mail_server.mailbox_dir)[before:]
+    assert len(letters) == 2
+    vi, en = sorted(letters, key=lambda m: "Dear" in m.get_body(("plain",)).get_content())
+    assert first.replace("_", "-") in str(vi["To"]) and second.replace("_", "-") in str(en["To"])
+    with session_scope() as session:
+        [citation] = session.exec(
+            select(ReviewFinding.citation).where(ReviewFinding.code == "frozen_nominee")
+        ).all()
+    text = vi.get_body(("plain",)).get_content()
+    assert "không đủ điều kiện" in str(vi["Subject"])
+    assert "1. Phạm Văn Kỷ – đề nghị Chiến sĩ thi đua cơ sở" in text
+    assert "Lý do: Không đề nghị khen thưởng khi đang bị xem xét kỷ luật" in text
+    assert f"Căn cứ: {citation}" in text and "Lê Thị Mai" not in text
+    text_en = en.get_body(("plain",)).get_content()
+    assert "not eligible" in str(en["Subject"])
+    assert "Reason: Đã được khen năm 2018" in text_en

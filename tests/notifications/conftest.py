@@ -57,6 +57,42 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     ],
     "honourees": ["Lê Văn An", "Tập thể Phòng Cấp phép"],
     "decision_number": "123/QĐ-BTTTT",
+    # receipt, list_rejected
+    "file_name": "Danh sách CVT (bản sửa).xlsx",
+    "received_text": "16:05, Thứ Hai, ngày 04/03/2019",
+    "received_text_en": "16:05 on Monday, 4 March 2019",
+    "sha256_short": "3f2a9c0e41b7",
+    "created": 2,
+    "updated": 1,
+    "withdrawn": 1,
+    "dossiers": [
+        {"full_name": "Lê Văn An", "award": "Chiến sĩ thi đua cơ sở", "is_new": True},
+        {"full_name": "Tập thể Phòng Cấp phép", "award": "", "is_new": False},
+    ],
+    "more_dossiers": 3,
+    "errors": [
+        {"sheet": "Cá nhân", "row": 6, "column": "Ngày sinh", "reason": "Ngày sinh ở tương lai"},
+        {"sheet": "", "row": 0, "column": "", "reason": "Tệp không phải danh sách do hệ thống cấp"},
+    ],
+    "more_errors": 4,
+    # not_eligible
+    "ineligible_items": [
+        {
+            "full_name": "Phạm Thu Hà",
+            "award": "Chiến sĩ thi đua cấp Bộ",
+            "reasons": [
+                {
+                    "text": "Đang bị xem xét kỷ luật",
+                    "citation": "Nghị định 91/2017/NĐ-CP, Điều 8",
+                }
+            ],
+        },
+        {
+            "full_name": "Hồ Văn Tâm",
+            "award": "",
+            "reasons": [{"text": "Trùng với hồ sơ của đơn vị khác", "citation": ""}],
+        },
+    ],
 }
 
 

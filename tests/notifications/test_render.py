@@ -25,6 +25,9 @@ KINDS = [
     "approval_result",
     "invitation",
     "new_link",
+    "receipt",
+    "list_rejected",
+    "not_eligible",
 ]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]
@@ -134,6 +137,44 @@ def test_vietnamese_letter_register(sample_context: dict[str, Any]) -> None:
     invitation = render_email("invitation", sample_context)
     assert "mời" in invitation.subject.lower()
     assert "Quyết định số 123/QĐ-BTTTT" in invitation.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_what_intake_and_review_tell_a_unit(lang: str, sample_context: dict[str, Any]) -> None:
+    """The receipt, a refused list and ineligible dossiers: each says what happened, where and
+    why, in the unit's language, and gives the unit its link."""
+    vi = lang == "vi"
+    receipt = render_email("receipt", sample_context, lang)
+    assert "Danh sách CVT (bản sửa).xlsx" in receipt.subject
+    for body in (receipt.text, receipt.html):
+        assert "3f2a9c0e41b7" in body and "Lê Văn An" in body and "Chiến sĩ thi đua cơ sở" in body
+        assert ("Thứ Hai, ngày 04/03/2019" if vi else "Monday, 4 March 2019") in body
+        assert ("… và 3 hồ sơ khác" if vi else "… and 3 more") in body
+    counts = "Hồ sơ mới: 2; hồ sơ cập nhật: 1; hồ sơ rút khỏi danh sách: 1"
+    assert (counts if vi else "New dossiers: 2; updated: 1; withdrawn from the list: 1") in (
+        receipt.text
+    )
+    assert ("1. Lê Văn An – Chiến sĩ thi đua cơ sở (mới)" if vi else "(new)") in receipt.text
+
+    refused = render_email("list_rejected", sample_context, lang)
+    located = 'Sheet "Cá nhân", dòng 6, cột "Ngày sinh": Ngày sinh ở tương lai'
+    if not vi:
+        located = 'Sheet "Cá nhân", row 6, column "Ngày sinh": Ngày sinh ở tương lai'
+    assert f"1. {located}" in refused.text
+    assert ("2. Cả tệp: " if vi else "2. The whole file: ") in refused.text
+    assert ("… và 4 lỗi khác" if vi else "… and 4 more errors") in refused.text
+    assert '<td style="padding:6px 8px;border-bottom:1px solid #e5e7eb;">6</td>' in refused.html
+
+    ineligible = render_email("not_eligible", sample_context, lang)
+    for body in (ineligible.text, ineligible.html):
+        assert "Phạm Thu Hà" in body and "Đang bị xem xét kỷ luật" in body
+        assert "Nghị định 91/2017/NĐ-CP, Điều 8" in body
+    basis = "Căn cứ: Nghị định 91/2017/NĐ-CP, Điều 8" if vi else "Legal basis: Nghị định 91"
+    assert basis in ineligible.text
+    assert ineligible.text.count("Căn cứ:" if vi else "Legal basis:") == 1  # none for Tâm
+    for email in (receipt, refused, ineligible):
+        assert sample_context["submission_url"] in email.text
+        assert "https://thidua.example.gov.vn/nop/tok-123?a=1&amp;b=2" in email.html
 
 
 def test_english_uses_english_dates_when_given_and_vietnamese_otherwise(

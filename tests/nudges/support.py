@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from models.campaign import Campaign
 from models.clock import VN_TZ
 from models.db import session_scope
-from models.outbox import OutboxMessage
+from models.outbox import REMINDER_KINDS, OutboxMessage
 from models.settings import get_settings
 from models.unit import UnitCreate
 from notifications.smtp_server import MailboxServer, read_mailbox
@@ -223,14 +223,15 @@ def outbox_rows() -> list[OutboxMessage]:
 
 
 def nudges_queued(unit: UnitSpec) -> list[tuple[int, str]]:
-    """(tier, kind) of every nudge in the outbox for ``unit`` (calls left out), by tier."""
+    """(tier, kind) of every nudge of the reminder ladder in the outbox for ``unit`` (the call,
+    receipts and other letters left out), by tier."""
     from models.unit import Unit
 
     with session_scope() as session:
         rows = session.exec(
             select(OutboxMessage.tier, OutboxMessage.kind)
             .join(Unit, col(Unit.id) == OutboxMessage.unit_id)
-            .where(Unit.code == unit.code, OutboxMessage.kind != "call")
+            .where(Unit.code == unit.code, col(OutboxMessage.kind).in_(REMINDER_KINDS))
         ).all()
     return sorted((int(tier), str(kind)) for tier, kind in rows)
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from flows.remind import send_reminders
 from models.access import LINK_PLACEHOLDER
+from notifications.attachments import MIME_TYPES
 from notifications.smtp_server import ARRIVAL_HEADER, ENVELOPE_FROM_HEADER, ENVELOPE_TO_HEADER
 from tests.nudges.support import (
     CODE,
@@ -77,7 +78,12 @@ def test_hostile_unit_names_add_no_header_and_no_recipient(
         # All our headers and nothing else: a blank line smuggled into a header would have
         # cut the header block short (and turned the rest into body).
         assert HEADERS - {"cc"} <= names <= HEADERS, names
-        assert message.get_content_type() == "multipart/alternative"  # a text and an HTML part
+        # A text and an HTML part; the call also carries the unit's own list.
+        assert [p.get_content_type() for p in message.walk() if not p.is_multipart()] == [
+            "text/plain",
+            "text/html",
+            *([MIME_TYPES[".xlsx"]] if kind_of(message) == "call" else []),
+        ]
         assert message["Bcc"] is None and message["X-Injected"] is None
         subject = str(message["Subject"])
         assert "\n" not in subject and "\r" not in subject

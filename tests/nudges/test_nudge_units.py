@@ -49,6 +49,9 @@ def test_a_unit_that_submits_mid_ladder_hears_nothing_more(
         CODE, [filled_list(tmp_path, VT)], now=at(date(2027, 1, 28), 15, 30)
     )
     assert (result.outcome, result.unit) == ("accepted", VT.code)
+    # Its receipt arrives at once: the intake delivers.
+    [receipt] = called.inbox.new()
+    assert unit_of(receipt, called.units) == VT and "Xác nhận đã nhận" in str(receipt["Subject"])
 
     # Vụ Pháp chế keeps climbing its ladder; Cục Viễn thông hears nothing more.
     expected = {

@@ -13,7 +13,7 @@ from models.campaign import Campaign
 from models.db import session_scope
 from models.nomination import NominationCreate
 from services.campaigns import award_choices, load_campaign
-from services.dispatch import enqueue_calls
+from services.dispatch import enqueue_calls, write_unit_templates
 from services.plan import plan
 from services.units import import_units
 from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
@@ -23,7 +23,8 @@ UNITS = 4
 
 @pytest.fixture
 def calling(database: str) -> Campaign:
-    """Four sample units imported, the 2018 campaign planned and its call queued."""
+    """Four sample units imported, the 2018 campaign planned, each unit's own list written and
+    the call queued."""
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()[: UNITS + 1]
     with session_scope() as session:
         import_units(
@@ -45,6 +46,7 @@ def calling(database: str) -> Campaign:
             actor="test",
         )
     with session_scope() as session:
+        write_unit_templates(session, CODE)  # what the call carries, as dispatch writes it
         enqueue_calls(session, CODE, at(planned.deadlines["dispatch_on"], 8), "test")
     with session_scope() as session:
         return load_campaign(session, CODE)

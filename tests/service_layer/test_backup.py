@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
@@ -32,7 +33,7 @@ from models import audit
 from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign
 from models.db import engine_for, get_engine, session_scope
-from models.migrate import alembic_config
+from models.migrate import MIGRATIONS_DIR, alembic_config
 from models.nomination import Nomination
 from models.outbox import OutboxMessage
 from models.settings import get_settings
@@ -46,7 +47,8 @@ from tests.service_layer.conftest import list_bytes, unit_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 TONVINH = str(Path(sys.executable).with_name("tonvinh"))
-HEAD = "0006"
+# The newest schema revision, whatever migrations a later change adds.
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def _receive(tmp_path: Path, unit_code: str, names: list[str]) -> None:
@@ -342,7 +344,7 @@ def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
     running: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = what_a_user_sees()
-    (Path(os.environ["TONVINH_VAR_DIR"]) / "outputs").mkdir(parents=True)
+    (Path(os.environ["TONVINH_VAR_DIR"]) / "outputs").mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         ["/bin/sh", "-c", _unit_script()],
         capture_output=True,
