@@ -22,7 +22,7 @@ from documents.nomination_list import (
     write_unit_template,
 )
 
-from . import fuzz
+from . import fuzz, fuzz_damage
 from .builders import AWARDS, CAMPAIGN, HEADER, TODAY, UNIT
 
 # What the caller may expect of the file: nothing, its own unit and campaign, or another's.
@@ -89,11 +89,11 @@ def test_an_edited_list_is_read_or_refused_with_located_reasons(lists: fuzz.Sour
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # zipfile and openpyxl on broken packages
 @fuzz.fuzz_settings(examples=200)
-@given(start=st.sampled_from(("list", "template")), changes=fuzz.damage())
+@given(start=st.sampled_from(("list", "template")), changes=fuzz_damage.damage())
 def test_damaged_bytes_are_read_or_refused_and_nothing_else(
-    lists: fuzz.Sources, start: str, changes: list[fuzz.Damage]
+    lists: fuzz.Sources, start: str, changes: list[fuzz_damage.Damage]
 ) -> None:
     """Whatever happened to the bytes, the answer is a ParsedList or SubmissionRejected (with
     located reasons); which rows a damaged file still holds is not for this test to say."""
-    data = fuzz.damaged(lists[start], changes)
+    data = fuzz_damage.damaged(lists[start], changes)
     fuzz.check_answer(_reader({}), data, count=False)

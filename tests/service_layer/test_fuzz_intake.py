@@ -34,7 +34,7 @@ from models.settings import get_settings
 from models.unit import Unit
 from services.campaigns import award_choices, load_campaign
 from services.intake import IntakeOutcome, IntakeResult, receive_list
-from tests.documents import fuzz
+from tests.documents import fuzz, fuzz_damage
 from tests.documents.builders import collective, individual
 from tests.flows.conftest import CODE, at
 from tests.service_layer.conftest import list_bytes, unit_codes
@@ -100,7 +100,7 @@ def test_an_upload_is_stored_whole_or_refused_and_a_refusal_saves_nothing(
     @fuzz.fuzz_settings(examples=40)
     @given(
         changes=fuzz.edits(choices, (2, 1), units=(mine, theirs)),
-        damage=st.one_of(st.just([]), st.just([]), st.just([]), fuzz.damage()),
+        damage=st.one_of(st.just([]), st.just([]), st.just([]), fuzz_damage.damage()),
         unit_code=st.sampled_from((None, None, mine, theirs)),
     )
     # The list as written, and again (the same bytes: unchanged).
@@ -115,8 +115,10 @@ def test_an_upload_is_stored_whole_or_refused_and_a_refusal_saves_nothing(
         damage=[],
         unit_code=None,
     )
-    def upload(changes: list[fuzz.Edit], damage: list[fuzz.Damage], unit_code: str | None) -> None:
-        data = fuzz.damaged(fuzz.edited(lists["list"], changes), damage)
+    def upload(
+        changes: list[fuzz.Edit], damage: list[fuzz_damage.Damage], unit_code: str | None
+    ) -> None:
+        data = fuzz_damage.damaged(fuzz.edited(lists["list"], changes), damage)
         before = _counts()
         try:
             parsed: ParsedList | None = parse(data, unit_code)
