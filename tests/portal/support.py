@@ -36,7 +36,7 @@ from portal.app import create_app
 from portal.security import MissThrottle
 from portal.server import config as server_config
 from services.campaigns import award_choices, load_campaign
-from services.dispatch import enqueue_calls
+from services.dispatch import enqueue_calls, write_unit_templates
 from services.mail import deliver_and_report
 from services.plan import plan
 from services.units import import_units
@@ -153,6 +153,7 @@ def campaign(
         )
     dispatch_on = planned.deadlines["dispatch_on"]
     with session_scope() as session:
+        write_unit_templates(session, CODE)  # what the call carries, as dispatch writes it
         enqueue_calls(session, CODE, at(dispatch_on, 8), "test")
     deliver_and_report(at(dispatch_on, 8))
     clock.set_now(at(dispatch_on, 10))
