@@ -113,7 +113,7 @@ def to_approval(code: str, count: int) -> dict[str, object]:
         for m in members
     ]
     tally = council_tally(code, members, ballots, now=at(campaign.council_on, 14))
-    return {"campaign": code, "units": codes, "eligible": len(eligible), **tally}
+    return {"campaign": code, "units": codes, "eligible": len(eligible), **tally.model_dump()}
 
 
 def approvals(code: str) -> dict[str, object]:

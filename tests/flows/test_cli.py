@@ -24,7 +24,7 @@ from models.nomination import Nomination, NominationCreate, NomineeKind, Submiss
 from models.unit import Unit
 from notifications.smtp_server import MailboxServer, read_mailbox
 from services.campaigns import award_choices, load_campaign
-from tests.flows.conftest import CODE, at
+from tests.flows.conftest import CODE, at, campaign_row
 
 TONVINH = str(Path(sys.executable).with_name("tonvinh"))
 
@@ -402,3 +402,20 @@ def test_intake_now_moves_the_birth_date_checks(planned: dict, tmp_path: Path) -
     assert any("15 tuổi" in e["reason_vi"] for e in refused["errors"])
     code, accepted = intake("2020-07-01T10:00")
     assert code == 0 and accepted["outcome"] == "accepted"
+
+
+def test_a_refused_stage_is_one_line_with_its_code_and_no_traceback(planned: dict) -> None:
+    """Reviewing before the deadline with units missing: the operator reads one line in
+    Vietnamese with the refusal's code, exit status 2 — not Prefect's traceback of the task."""
+    from prefect.settings import PREFECT_API_URL
+
+    campaign = campaign_row()
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    env = {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+    early = at(campaign.dispatch_on, 15).isoformat()
+    refused = run("review", CODE, "--now", early, env=env)
+    assert refused.returncode == 2, refused.stderr
+    assert "(review_before_deadline)" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.stdout
+    debug = run("--debug", "review", CODE, "--now", early, env=env)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr + debug.stdout
