@@ -36,14 +36,11 @@ from portal.app import create_app
 from portal.security import MissThrottle
 from portal.server import config as server_config
 from services.campaigns import award_choices, load_campaign
-from services.dispatch import enqueue_calls, write_unit_templates
 from services.mail import deliver_and_report
-from services.plan import plan
-from services.units import import_units
 from tests.documents.builders import individual
-from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
+from tests.flows.conftest import CODE, at
+from tests.service_layer.conftest import plan_and_call, unit_codes
 
-UNITS = 4
 LINK = re.compile(r"(https?://[^\s\"'<>]+/nop/([A-Za-z0-9_-]+))")
 
 
@@ -131,33 +128,11 @@ def campaign(
     monkeypatch.setenv("TONVINH_SUBMISSION_BASE_URL", f"{portal.url}/nop")
     get_settings.cache_clear()
     portal.reset_throttle()
-    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[: UNITS + 1]
-    with session_scope() as session:
-        import_units(
-            session,
-            ("\n".join(lines) + "\n").encode(),
-            "units.csv",
-            now=at(date(2019, 1, 18)),
-            actor="test",
-        )
-    with session_scope() as session:
-        planned = plan(
-            session,
-            code=CODE,
-            year=2018,
-            name="Tôn vinh điển hình tiên tiến năm 2018",
-            conference_date=CONFERENCE,
-            rule_pack="nd91-2017",
-            now=at(date(2019, 1, 21)),
-            actor="test",
-        )
+    planned = plan_and_call()
     dispatch_on = planned.deadlines["dispatch_on"]
-    with session_scope() as session:
-        write_unit_templates(session, CODE)  # what the call carries, as dispatch writes it
-        enqueue_calls(session, CODE, at(dispatch_on, 8), "test")
     deliver_and_report(at(dispatch_on, 8))
     clock.set_now(at(dispatch_on, 10))
-    codes = [line.split(",")[0] for line in lines[1:]]
+    codes = unit_codes()
     links = latest_links(mail_server.mailbox_dir)
     assert sorted(links) == sorted(codes)
     try:

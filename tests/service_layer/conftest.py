@@ -14,17 +14,16 @@ from models.db import session_scope
 from models.nomination import NominationCreate
 from services.campaigns import award_choices, load_campaign
 from services.dispatch import enqueue_calls, write_unit_templates
-from services.plan import plan
+from services.plan import CampaignPlan, plan
 from services.units import import_units
 from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
 
 UNITS = 4
 
 
-@pytest.fixture
-def calling(database: str) -> Campaign:
+def plan_and_call() -> CampaignPlan:
     """Four sample units imported, the 2018 campaign planned, each unit's own list written and
-    the call queued."""
+    the call queued (not yet delivered): the start every service and portal test shares."""
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()[: UNITS + 1]
     with session_scope() as session:
         import_units(
@@ -48,6 +47,13 @@ def calling(database: str) -> Campaign:
     with session_scope() as session:
         write_unit_templates(session, CODE)  # what the call carries, as dispatch writes it
         enqueue_calls(session, CODE, at(planned.deadlines["dispatch_on"], 8), "test")
+    return planned
+
+
+@pytest.fixture
+def calling(database: str) -> Campaign:
+    """The campaign of ``plan_and_call``, taking lists."""
+    plan_and_call()
     with session_scope() as session:
         return load_campaign(session, CODE)
 
