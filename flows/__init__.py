@@ -9,3 +9,5 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # The services log with the standard library; inside a run, their warnings (an email that
 # failed for good) belong on the run's page too.
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "services,notifications")
+# ... and outside a run (the scheduler's background delivery) they only go to the console.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
