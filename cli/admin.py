@@ -40,9 +40,9 @@ from models.migrate import upgrade
 from models.outbox import OutboxStatus
 from models.rules.calendar import vietnam_calendar
 from models.settings import get_settings
-from notifications.outbox import MailBlocked
+from notifications.outbox import MailBlocked, mail_blocked
 from services.backup import RestoreReport, backup_database, database_unreachable, restore_database
-from services.campaigns import holiday_overrides
+from services.campaigns import holiday_overrides, load_campaign
 from services.errors import OperatorError
 from services.links import LinkRotated, rotate_link
 from services.mail import (
@@ -516,7 +516,9 @@ def mail_requeue(
         delivery = requeue_failed_emails(campaign, wanted, who, moment)
         with session_scope() as session:
             messages = message_outcomes(session, wanted)
-            blocked = mail_problems(session, campaign).mail_blocked
+            # Is mail still held back by a configuration fault? (Only that, not every problem.)
+            held = load_campaign(session, campaign)
+            blocked = mail_blocked(session, held.id, held.code)
         return RequeueReport(
             campaign=campaign,
             requeued=wanted,

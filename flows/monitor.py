@@ -13,14 +13,13 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import select
 
 from flows.collector import collector_paused
 from flows.common import DeliveryCounts, artifact_key, deliver_outbox
 from models.db import session_scope
-from models.outbox import OutboxMessage, OutboxStatus
 from models.rules.calendar import format_vn_date
 from models.rules.ladder import ProgressState
+from notifications.outbox import failed_messages
 from services.campaigns import load_campaign
 from services.mail import requeue_emails
 from services.status import CampaignStatus, campaign_status, standing_text
@@ -69,12 +68,7 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
         upcoming = [(label, format_vn_date(day)) for label, day in milestones if day >= now.date()]
         failed = [
             f"{m.kind} → {', '.join(m.to_addrs)}: {m.last_error}"
-            for m in session.exec(
-                select(OutboxMessage).where(
-                    OutboxMessage.campaign_id == campaign.id,
-                    OutboxMessage.status == OutboxStatus.FAILED,
-                )
-            ).all()
+            for m in failed_messages(session, campaign.id)
         ]
     create_table_artifact(
         key=artifact_key(campaign_code, "units"),
