@@ -1,8 +1,11 @@
 """`tonvinh demo`: one whole campaign for a sample ministry on a compressed clock.
 
-Simulated units behave as real ones do: most submit on time, some late, some are returned and
-resubmit, one sends a malformed list first, one never answers and is escalated. Every email
-goes through a real local SMTP server into a Maildir; every stage is a real Prefect flow run.
+Simulated units behave as real ones do, through the unit portal running on loopback: each takes
+its link from its latest email, downloads its list, fills it and uploads it. Most submit on time;
+some late (the list is closed, they ask, the operator extends their deadline); some are returned
+and resubmit; one sends a malformed list first and reads the error table; one has nobody to
+propose and says so; one never answers and is escalated. Every email goes through a real local
+SMTP server into a Maildir; every operator stage is a real Prefect flow run.
 """
 
 from __future__ import annotations
@@ -25,15 +28,16 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
-from documents.nomination_list import ListHeader, write_filled_list
+from cli.demo_units import PortalTally, latest_links, say_no_nominations, send_list
+from flows.admin import extend_deadline_flow
 from flows.approve import ApprovalForm, approve_with
 from flows.council import CouncilRun, council_tally
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
-from flows.intake import intake_submissions
 from flows.plan import plan_campaign
 from flows.remind import send_reminders
 from flows.review import review_nominations
+from models import clock
 from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ
@@ -51,6 +55,7 @@ from models.outbox import REMINDER_KINDS, EmailKind, OutboxMessage, OutboxStatus
 from models.rules.ladder import plan_ladder
 from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
+from portal.embedded import running_portal
 from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
 from services.council import BallotInput
 from services.units import parse_units_csv, upsert_units
@@ -77,7 +82,7 @@ ACHIEVEMENTS = [
 
 @dataclass
 class Behaviour:
-    kind: str  # on_time | late | returned | malformed | never
+    kind: str  # on_time | late | returned | malformed | nil | never
     submit_on: date | None
     rows: list[NominationCreate] = field(default_factory=list)
 
@@ -184,6 +189,12 @@ class DemoSummary(BaseModel):
     # refused list or ineligible dossiers.
     receipts_sent: int
     refusals_sent: int
+    # What the units did on the portal: lists accepted, lists refused with an error table, a
+    # "no nominations" answer, and the deadlines the operator extended for late units.
+    portal_uploads: int
+    portal_rejections: int
+    nil_returns: int
+    deadline_extensions: int
     returned: int
     approved: int
     honourees: int
@@ -202,7 +213,11 @@ def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> D
     with MailboxServer(var_dir / "mailbox") as server:
         _configure(var_dir, server.port)
         upgrade()
-        summary = _simulate(var_dir, units, seed, show_progress)
+        with running_portal() as portal_url:
+            # The links in the emails open this portal (a real server on loopback).
+            os.environ["TONVINH_SUBMISSION_BASE_URL"] = f"{portal_url}/nop"
+            get_settings.cache_clear()
+            summary = _simulate(var_dir, units, seed, show_progress)
         summary.mailbox_messages = len(read_mailbox(var_dir / "mailbox"))
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
@@ -237,14 +252,17 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
     codes = [u.code for u in all_units]
     order = codes[:]
     rnd.shuffle(order)
-    never, malformed = order[0], order[1]
-    returned = set(order[2:6])
-    late = set(order[6:12])
+    never, malformed, nil = order[0], order[1], order[2]
+    returned = set(order[3:7])
+    late = set(order[7:13])
     behaviours: dict[str, Behaviour] = {}
     names = {u.code: u.name for u in all_units}
+    focal = {u.code: (u.focal_name, u.focal_email.lower()) for u in all_units}
     for code in codes:
         if code == never:
             behaviours[code] = Behaviour("never", None)
+        elif code == nil:
+            behaviours[code] = Behaviour("nil", wd(deadline, -4))
         elif code in late:
             behaviours[code] = Behaviour("late", wd(deadline, rnd.randint(1, 4)))
         elif code == malformed:
@@ -252,7 +270,8 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
         else:
             kind = "returned" if code in returned else "on_time"
             behaviours[code] = Behaviour(kind, wd(deadline, -rnd.choice([0, 1, 3, 6])))
-        behaviours[code].rows = _rows(rnd, names[code], defective=code in returned)
+        if code != nil:
+            behaviours[code].rows = _rows(rnd, names[code], defective=code in returned)
 
     review_rounds = [wd(deadline, 1), wd(deadline, 5), plan.review_due]
     reminder_days = [s.day for s in plan_ladder(deadline, calendar, ladder_config(get_settings()))]
@@ -269,24 +288,41 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
     days = sorted({plan.dispatch_on, *reminder_days, *arrivals, *review_rounds, plan.council_on})
     steps: list[tuple[str, Callable[[], object]]] = []
     attempts: dict[str, int] = defaultdict(int)
+    tally = PortalTally()
 
-    def header(code: str) -> ListHeader:
-        return ListHeader(CAMPAIGN_CODE, plan.name, code, names[code], deadline)
+    def answer(day: date, code: str, link: str) -> None:
+        """One unit's focal person at the portal, at 16:00 on ``day``."""
+        behaviour = behaviours[code]
+        attempts[code] += 1
+        if behaviour.kind == "nil":
+            say_no_nominations(link, focal[code][0], tally)
+            return
+        rows = behaviour.rows
+        if behaviour.kind == "returned" and attempts[code] > 1:
+            rows = fix_returned_claims(rows)
+        spoil = behaviour.kind == "malformed" and attempts[code] == 1
+        kept = var_dir / "inbox" / f"{code}_lan{attempts[code]}.xlsx"
+        if send_list(link, choices, rows, kept, tally, spoil=spoil) == "closed":
+            # Late: the list is closed; the unit calls the department, which extends its
+            # deadline to today, and the unit uploads again.
+            extend_deadline_flow(
+                CAMPAIGN_CODE,
+                code,
+                day,
+                reason="Đơn vị xin gia hạn qua điện thoại",
+                actor=REVIEWER,
+                now=_at(day, 15),
+            )
+            send_list(link, choices, rows, kept, tally)
 
     def arrive(day: date) -> None:
-        paths = []
-        for code in arrivals[day]:
-            behaviour = behaviours[code]
-            attempts[code] += 1
-            rows = behaviour.rows
-            if behaviour.kind == "returned" and attempts[code] > 1:
-                rows = fix_returned_claims(rows)
-            path = var_dir / "inbox" / f"{code}_lan{attempts[code]}.xlsx"
-            write_filled_list(path, header(code), choices, rows)
-            if behaviour.kind == "malformed" and attempts[code] == 1:
-                _spoil(path)
-            paths.append(str(path))
-        intake_submissions(CAMPAIGN_CODE, paths, now=_at(day, 16))
+        links = latest_links(var_dir / "mailbox")
+        clock.set_now(_at(day, 16))  # the portal's clock: the day the units answer
+        try:
+            for code in arrivals[day]:
+                answer(day, code, links[focal[code][1]])
+        finally:
+            clock.set_now(None)
 
     for day in days:
         if day == plan.dispatch_on:
@@ -320,18 +356,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             progress.update(bar, description=label)
             step()
             progress.advance(bar)
-    return _summary(var_dir, honour_result)
-
-
-def _spoil(path: Path) -> None:
-    """What a hurried unit does in Excel: types a date as text and invents a title."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path)
-    sheet = book["Cá nhân"]
-    sheet.cell(row=4, column=4).value = "12/05/1980"
-    sheet.cell(row=4, column=11).value = "Chiến sĩ thi đua xuất sắc"
-    book.save(path)
+    return _summary(var_dir, honour_result, tally)
 
 
 def simulated_ballots(
@@ -376,7 +401,7 @@ def _council(day: date, rnd: random.Random) -> CouncilRun:
 REFUSAL_KINDS = (EmailKind.LIST_REJECTED, EmailKind.NOT_ELIGIBLE)
 
 
-def _summary(var_dir: Path, honour_result: dict[str, Any]) -> DemoSummary:
+def _summary(var_dir: Path, honour_result: dict[str, Any], tally: PortalTally) -> DemoSummary:
     with session_scope() as session:
         campaign = load_campaign(session, CAMPAIGN_CODE)
 
@@ -401,6 +426,10 @@ def _summary(var_dir: Path, honour_result: dict[str, Any]) -> DemoSummary:
             escalations=count(sent.where(col(OutboxMessage.kind).in_(REMINDER_KINDS[2:]))),
             receipts_sent=count(sent.where(OutboxMessage.kind == EmailKind.RECEIPT)),
             refusals_sent=count(sent.where(col(OutboxMessage.kind).in_(REFUSAL_KINDS))),
+            portal_uploads=tally.uploads,
+            portal_rejections=tally.rejections,
+            nil_returns=tally.nil_returns,
+            deadline_extensions=tally.closed,
             returned=count(
                 select(func.count(func.distinct(AuditEvent.entity_id))).where(
                     AuditEvent.campaign_id == campaign.id,

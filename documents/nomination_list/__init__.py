@@ -32,6 +32,7 @@ from documents.nomination_list.layout import (
 from documents.nomination_list.limits import ListLimits, read_upload_file
 from documents.nomination_list.reader import read_nomination_list
 from documents.nomination_list.writer import (
+    fill_list,
     write_filled_list,
     write_unit_template,
     write_unit_templates,
@@ -55,6 +56,7 @@ __all__ = [
     "ParsedList",
     "RowError",
     "SubmissionRejected",
+    "fill_list",
     "read_nomination_list",
     "read_upload_file",
     "write_filled_list",

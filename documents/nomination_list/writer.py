@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -130,6 +130,29 @@ def write_filled_list(
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
+
+
+def fill_list(
+    data: bytes, awards: Sequence[AwardChoice], rows: Sequence[NominationCreate]
+) -> bytes:
+    """A downloaded list (``data``) with ``rows`` typed into it, as a unit fills it in Excel:
+    the header, the dropdowns and the unit's identity stay as downloaded; whatever rows it held
+    (a pre-filled list shows the unit's dossiers) are replaced, each sheet in ``rows`` order."""
+    index = AwardIndex(awards)
+    book = load_workbook(io.BytesIO(data))
+    for title, spec in zip((SHEET_INDIVIDUALS, SHEET_COLLECTIVES), SPECS, strict=True):
+        sheet = book[title]
+        for line in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_col=len(spec.columns)):
+            for cell in line:
+                cell.value = None
+        data_rows = [row for row in rows if row.kind == spec.kind]
+        for offset, nomination in enumerate(data_rows):
+            for position, column in enumerate(spec.columns, start=1):
+                value = column.codec.encode(getattr(nomination, column.key, None), index)
+                sheet.cell(row=FIRST_DATA_ROW + offset, column=position).value = value
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _filled_workbook(

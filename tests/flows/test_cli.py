@@ -269,15 +269,18 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     promised = {"units", "nominations", "emails_sent", "reminders_sent", "escalations"}
     promised |= {"returned", "approved", "honourees", "outputs", "seconds"}
     promised |= {"receipts_sent", "refusals_sent"}
+    promised |= {"portal_uploads", "portal_rejections", "nil_returns", "deadline_extensions"}
     assert promised <= set(summary)
     assert {"mailbox", "decision_docx", "honourees_xlsx", "database"} <= set(summary["outputs"])
     assert summary["stage"] == "honoured"
     assert summary["units"] == 8
     assert summary["escalations"] >= 1 and summary["returned"] >= 1
     assert summary["honourees"] == summary["approved"] > 0
-    # Every unit but the one that never sends gets a receipt per stored list; the unit whose
-    # first list is malformed is told why.
-    assert summary["receipts_sent"] >= 7 and summary["refusals_sent"] >= 1
+    # The units answered through the portal: every list it accepted got a receipt; the unit
+    # whose first list is malformed read the error table; one unit had nobody to propose.
+    assert summary["portal_uploads"] >= 6 and summary["portal_rejections"] == 1
+    assert summary["nil_returns"] == 1 and summary["deadline_extensions"] >= 1
+    assert summary["receipts_sent"] == summary["portal_uploads"]
     assert summary["mailbox_messages"] == summary["emails_sent"]
     for key in ("decision_docx", "honourees_xlsx", "database"):
         assert Path(summary["outputs"][key]).is_file()
