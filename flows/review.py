@@ -9,7 +9,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
-from models.clock import resolve
+from models.clock import VN_TZ, resolve
 from models.db import session_scope
 from models.nomination import NOMINATION_STATUS_VI, Severity
 from services.review import ReviewDecision, ReviewReport, review_round
@@ -46,6 +46,20 @@ def check_and_decide(
                 for f in report.findings
             ],
             description="Kết quả kiểm tra tự động của đợt thẩm định này",
+        )
+    if report.resubmissions:
+        create_table_artifact(
+            key=artifact_key(campaign_code, "review-changes"),
+            table=[
+                {
+                    "Đơn vị": unit.unit_code,
+                    "Nộp lại lúc": unit.received_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y"),
+                    "Thay đổi so với lần trước": line,
+                }
+                for unit in report.resubmissions
+                for line in unit.lines_vi()
+            ],
+            description="Danh sách đơn vị nộp lại: những gì đã thay đổi so với lần nộp trước",
         )
     return report
 

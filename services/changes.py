@@ -9,7 +9,7 @@ at any time (``submission_changes``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -18,7 +18,9 @@ from sqlmodel import Session, col, select
 
 from documents.nomination_list import COLLECTIVES, INDIVIDUALS
 from models.audit import AuditEntity, AuditEvent
+from models.campaign import CampaignUnit
 from models.nomination import NominationCreate
+from models.unit import Unit
 
 # The fields a row carries (row_number is where it sits in the sheet, not what it says).
 FIELDS = tuple(name for name in NominationCreate.model_fields if name != "row_number")
@@ -124,4 +126,62 @@ def submission_changes(
         submission_id = event.details.get("submission_id")
         if submission_id in wanted and event.details.get("changes") is not None:
             found[submission_id] = ListChanges.model_validate(event.details["changes"])
+    return found
+
+
+class UnitChanges(BaseModel):
+    """A unit's latest list changed its earlier one: what the reviewer reads first."""
+
+    unit_code: str
+    received_at: datetime
+    changes: ListChanges
+
+    def lines_vi(self) -> list[str]:
+        """The changes as the officer's table lists them, one line per dossier."""
+        lines = [f"Thêm: {name}" for name in self.changes.added]
+        lines += [f"Bỏ ra: {name}" for name in self.changes.removed]
+        lines += [
+            f"Sửa {dossier.full_name}: "
+            + "; ".join(
+                f"{FIELD_LABELS_VI.get(c.field, c.field)}: {c.before} → {c.after}"
+                for c in dossier.fields
+            )
+            for dossier in self.changes.changed
+        ]
+        return lines
+
+
+def resubmitted_changes(
+    session: Session, campaign_id: int, unit_ids: set[int]
+) -> list[UnitChanges]:
+    """For each of these units whose latest list replaced an earlier one and changed it, what
+    changed (the reviewer checks a resubmission against the return, not from scratch)."""
+    parts = dict(
+        session.exec(
+            select(CampaignUnit.id, Unit.code)
+            .join(Unit, Unit.id == CampaignUnit.unit_id)  # type: ignore[arg-type]
+            .where(CampaignUnit.campaign_id == campaign_id, col(CampaignUnit.unit_id).in_(unit_ids))
+        ).all()
+    )
+    latest: dict[int, AuditEvent] = {}
+    for event in session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == AuditEntity.CAMPAIGN_UNIT,
+            col(AuditEvent.entity_id).in_(list(parts)),
+            AuditEvent.action == "list_received",
+        )
+        .order_by(col(AuditEvent.id))
+    ).all():
+        latest[event.entity_id] = event
+    found = []
+    for part_id, event in sorted(latest.items(), key=lambda item: parts[item[0]]):
+        recorded = event.details.get("changes")
+        if recorded is None:
+            continue  # the unit's first list
+        changes = ListChanges.model_validate(recorded)
+        if not changes.empty:
+            found.append(
+                UnitChanges(unit_code=parts[part_id], received_at=event.at, changes=changes)
+            )
     return found

@@ -34,6 +34,7 @@ from services.campaigns import (
     load_campaign,
     set_stage,
 )
+from services.changes import UnitChanges, resubmitted_changes
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
@@ -94,6 +95,8 @@ class ReviewReport(BaseModel):
     possible_duplicates: int = 0
     warnings: list[str] = []
     findings: list[FindingRow] = []
+    # Units whose resubmitted list is checked this round, with what it changed.
+    resubmissions: list[UnitChanges] = []
 
 
 def missing_before_deadline(
@@ -164,6 +167,9 @@ def review_round(
             Nomination.status == NominationStatus.SUBMITTED,
         )
     ).all()
+    report.resubmissions = resubmitted_changes(
+        session, campaign.id, {nomination.unit_id for nomination in fresh}
+    )
     checked: list[Transition] = []
     created: list[ReviewFinding] = []  # this round's findings, for the officer's table
     for nomination in fresh:

@@ -21,7 +21,7 @@ from tests.documents.builders import individual, person
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 
-def _latest_review_table() -> list[dict]:
+def _artifact_table(key: str) -> list[dict]:
     import json
 
     from prefect.client.orchestration import get_client
@@ -30,7 +30,7 @@ def _latest_review_table() -> list[dict]:
 
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"{CODE}-review"])),
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
             sort=ArtifactSort.CREATED_DESC,
             limit=1,
         )
@@ -62,7 +62,7 @@ def test_the_same_person_proposed_by_two_units_is_flagged_for_the_officer(
     assert review.possible_duplicates == 2  # each dossier points at the other
     # The officer reads them in the command's output and in the review table artifact.
     assert len(review.warnings) == 2 and any(f"của {second}" in w for w in review.warnings)
-    table = _latest_review_table()
+    table = _artifact_table(f"{CODE}-review")
     assert len(table) == 2
     assert {(row["Mức"], row["Trạng thái"]) for row in table} == {("Cảnh báo", "Đủ điều kiện")}
     with session_scope() as session:
@@ -126,3 +126,48 @@ def test_a_rejected_dossier_and_a_frozen_nominee_reach_their_unit_with_the_reaso
     text_en = en.get_body(("plain",)).get_content()
     assert "not eligible" in str(en["Subject"])
     assert "Reason: Đã được khen năm 2018" in text_en
+
+
+def test_the_officer_reads_what_a_resubmitted_list_changed(
+    planned: dict, mail_server, tmp_path: Path
+) -> None:
+    """A returned unit sends its list again: the next review round tells the officer what the
+    unit changed (in the flow's result and in its own table artifact), not only the verdicts."""
+    unit = planned["codes"][0]
+    campaign = campaign_row()
+    with session_scope() as session:
+        calendar = calendar_for(session, campaign)
+    dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
+    mai = individual("Lê Thị Mai", "CSTDCS", 1)
+    day = calendar.add_working_days(campaign.submission_due, -3)
+    intake_submissions(CODE, [filled_list(tmp_path, unit, [mai], "a.xlsx")], now=at(day, 9))
+    with session_scope() as session:
+        [dossier] = session.exec(select(Nomination)).all()
+    back = ReviewDecision(
+        nomination_id=cast(int, dossier.id), action=ReviewAction.RETURN, reason="Ghi rõ chức vụ"
+    )
+    first = review_nominations(
+        CODE, decisions=[back], now=at(calendar.add_working_days(campaign.submission_due, 1), 9)
+    )
+    assert first.resubmissions == []  # a first list changed nothing
+
+    fixed = [
+        mai.model_copy(update={"position": "Trưởng phòng"}),
+        individual("Hồ Văn Tâm", "CSTDCS", 2),
+    ]
+    resent = filled_list(tmp_path, unit, fixed, "b.xlsx")
+    intake_submissions(
+        CODE, [resent], now=at(calendar.add_working_days(campaign.submission_due, 2), 9)
+    )
+    second = review_nominations(
+        CODE, now=at(calendar.add_working_days(campaign.submission_due, 3), 9)
+    )
+
+    [changed] = second.resubmissions
+    assert changed.unit_code == unit
+    assert (changed.changes.added, changed.changes.changed_count) == (["Hồ Văn Tâm"], 1)
+    table = _artifact_table(f"{CODE}-review-changes")
+    lines = [row["Thay đổi so với lần trước"] for row in table]
+    assert "Thêm: Hồ Văn Tâm" in lines
+    assert any(line.startswith("Sửa Lê Thị Mai: ") and "→ Trưởng phòng" in line for line in lines)
+    assert {row["Đơn vị"] for row in table} == {unit}
