@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint typecheck pytest bench clean lock browser up down
+.PHONY: install run test test-fast lint typecheck pytest bench clean lock browser up down
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 
 ## make test: lint, types and the whole suite (SQLite; PostgreSQL too when TONVINH_TEST_POSTGRES_URL is set).
 test: install browser lint typecheck pytest
+
+## make test-fast: the domain rules and the services alone (SQLite), for the edit-test loop.
+test-fast: install
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/rules tests/service_layer
 
 lint: install
 	$(BIN)/ruff check .

@@ -340,6 +340,7 @@ def _tonvinh(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # run by `make test`, left out of `make test-fast`
 def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
     running: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -375,6 +376,7 @@ def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
         assert "holds data" in english.stderr and "--force" in english.stderr
 
 
+@pytest.mark.slow  # run by `make test`, left out of `make test-fast`
 def test_restore_is_refused_while_the_scheduler_runs(running: str, tmp_path: Path) -> None:
     path = _backup_path(tmp_path)
     backup_database(path)

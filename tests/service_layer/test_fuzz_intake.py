@@ -74,6 +74,7 @@ def _live(unit_code: str) -> dict[str, NominationCreate]:
         }
 
 
+@pytest.mark.slow  # run by `make test`, left out of `make test-fast`
 @pytest.mark.filterwarnings("ignore::UserWarning")  # zipfile and openpyxl on broken packages
 def test_an_upload_is_stored_whole_or_refused_and_a_refusal_saves_nothing(
     calling: Campaign, tmp_path: Path
