@@ -1,5 +1,5 @@
 """Shared fixtures: a real database (SQLite, and PostgreSQL when configured), a real SMTP server,
-and one Prefect test server for the whole session."""
+one Prefect test server for the whole session, and the real browser (``tests/browser.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, text
 from models.db import engine_for
 from models.migrate import upgrade
 from models.settings import get_settings
+from tests.browser import chromium, page, screenshots
+
+__all__ = ["chromium", "page", "screenshots"]
 
 # The throwaway Prefect server sends no telemetry (this machine has no internet anyway).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -29,7 +29,6 @@ BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get("TONVINH_TEST_POSTGRES_URL", "")
 # The SMTP server answers this one address with a permanent refusal: a failed email to show.
 REFUSED = "thidua@vu-khcn.example.gov.vn"
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
 @dataclass
@@ -253,9 +252,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             drop()
         assert down.returncode == 0, down.stdout + down.stderr
         assert not list((var_dir / "run").glob("*.pid")), "down left pid files behind"
-
-
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS

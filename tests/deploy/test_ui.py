@@ -9,53 +9,22 @@ the campaign goes on to the honour stage. Screenshots: test-output/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from deploy.stack import children
+from tests.browser import needs_chromium
 from tests.deploy.conftest import ROOT, RunningStack, wait_until
 
-CHROMIUM = Path(os.environ.get("TONVINH_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CODE = "tdkt-ui"
 STACK = [sys.executable, "-m", "deploy.stack"]
 APPROVER = "Nguyễn Thị Hồng Vân (Thứ trưởng)"
 COMMENT = "Đồng ý khen thưởng theo đề nghị của Hội đồng."
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} not found: `make browser` installs Debian's chromium (needs root)",
-)
-
-
-@pytest.fixture
-def page(screenshots: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
-            page.set_default_timeout(30_000)
-            yield page
-        finally:
-            browser.close()
+pytestmark = needs_chromium
 
 
 def _stack_command(stack: RunningStack, *args: str) -> dict[str, Any]:
