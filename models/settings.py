@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     # Both must fit well inside the claim lease (checked below).
     smtp_connect_deadline_seconds: float = Field(default=20.0, gt=0)
     smtp_message_deadline_seconds: float = Field(default=20.0, gt=0)
+    # SMTP connections one delivery run opens at once, each sending its own claimed batches:
+    # the wait for one answer overlaps another's. Ask the relay's administrator what it allows;
+    # a crash repeats at most one message per open connection.
+    smtp_connections: int = Field(
+        default=1, ge=1, le=16, description="SMTP connections one delivery run opens at once"
+    )
 
     # The department that runs the campaign (configuration, not code: ministries merge).
     department_name: str = "Vụ Thi đua - Khen thưởng"

@@ -28,7 +28,7 @@ def personalise(
     if row.link_part_id is None:
         return outgoing
     if connection.dialect.name == "postgresql":
-        # Delivery's connection commits without waiting for the disk (outbox._outcome_connection):
+        # Delivery's connection commits without waiting for the disk (delivery._outcome_connection):
         # this one commit must be durable, or a database crash could forget a link just emailed.
         connection.exec_driver_sql("SET LOCAL synchronous_commit = on")
     token = mint_unit_token(connection, row.link_part_id, now)

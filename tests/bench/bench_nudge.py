@@ -204,8 +204,8 @@ def run_system(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any
     from flows.remind import send_reminders
     from models.db import session_scope
     from models.outbox import OutboxMessage, OutboxStatus
+    from notifications.delivery import _outgoing
     from notifications.mailer import Mailer
-    from notifications.outbox import _outgoing
 
     with common.database("sqlite", folder / "system") as _url:
         seed_timer = common.Timer()

@@ -176,6 +176,45 @@ def test_deliver_sends_each_once_over_one_connection(
     assert server.connections == 1  # nothing due: no connection opened at all
 
 
+def test_parallel_connections_send_each_once_and_stop_together_on_a_fault(
+    session: Session,
+    rendered: RenderedEmail,
+    t0: datetime,
+    smtp_server: Server,
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Three connections, each with its own claimed batches: every message once, every outcome
+    and audit event once; a refused login is one fault, recorded once, and nothing claimed."""
+    server = smtp_server()
+    _queue(session, t0, 60, rendered=rendered)
+    calls: list[int] = []
+
+    report = deliver_pending(
+        t0,
+        make_settings(server.port, smtp_connections=3),
+        batch_size=10,
+        progress=lambda done, _total: calls.append(done),
+    )
+
+    assert (report.sent, report.failed, report.retry_later, report.pending_left) == (60, 0, 0, 0)
+    assert server.connections == 3
+    assert sorted(calls) == list(range(1, 61))  # the progress bar counts each message once
+    received = read_mailbox(server.mailbox_dir)
+    assert sorted(str(m["Message-ID"]) for m in received) == sorted(r.message_id for r in _rows())
+    assert len(_audit("sent")) == 60
+
+    _queue(session, t0, 30, rendered=rendered, kind="escalation")
+    locked = smtp_server(auth=("tonvinh", PASSWORD))
+    wrong = make_settings(
+        locked.port, smtp_connections=3, smtp_user="tonvinh", smtp_password="sai-mat-khau"
+    )
+    refused = deliver_pending(t0, wrong, batch_size=10)
+    assert refused.fault is not None and (refused.sent, refused.pending_left) == (0, 30)
+    with Session(get_engine()) as fresh:
+        assert len(fresh.exec(select(MailFault)).all()) == 1
+    assert all(r.claim_token is None for r in _rows())
+
+
 def test_not_yet_due_rows_wait(
     session: Session,
     rendered: RenderedEmail,
