@@ -1,7 +1,7 @@
 """Two small ASGI middlewares: security headers on every response, and the body cap.
 
 The body cap must live here, not in a route: Starlette parses and spools a whole multipart body
-to a temporary file before the route runs (shared/STACK.md). So a request whose
+to a temporary file before the route runs (``request.form()`` reads the entire stream first). So a request whose
 ``Content-Length`` is over the cap is answered 413 at once, before a byte of its body is read,
 and a body without one (chunked) is counted as it arrives and refused the moment it passes the
 cap: a 200 MB upload costs at most the cap, never 200 MB of disk or memory.
