@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     # Unknown links one client address may try within a minute; then it waits (429).
     portal_misses_per_minute: int = Field(default=20, ge=1)
+    # Uploads (lists, attachments) read and checked at once; more wait their turn, up to the
+    # queue; past it a unit is asked to retry in a minute (503, Retry-After). A deadline-day
+    # rush then costs bounded memory and every unit gets an answer.
+    portal_upload_workers: int = Field(
+        default=4, ge=1, le=64, description="Uploads the portal reads and checks at once"
+    )
+    portal_upload_queue: int = Field(
+        default=200, ge=0, description="Uploads that may wait their turn before a 503"
+    )
     # The largest attachment a unit may add to a dossier (PDF, DOCX, ODT, JPEG, PNG).
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 

@@ -23,7 +23,13 @@ from models.secret_key import check_configured
 from models.settings import get_settings
 from portal import events, logs
 from portal.access import CsrfRefused, LinkNotFound, Throttled
-from portal.middleware import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_page
+from portal.middleware import (
+    BodyLimit,
+    BodyTooLarge,
+    SecurityHeaders,
+    UploadQueue,
+    too_large_page,
+)
 from portal.pages import error_page, render
 from portal.security import MissThrottle
 from portal.unit_forms import router as forms_router
@@ -143,7 +149,9 @@ def create_app() -> FastAPI:
     app.add_exception_handler(CsrfRefused, _csrf)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(Exception, _server_error)
-    # Added last = outermost: headers go on every response, the 413 page included.
+    # Added last = outermost: headers go on every response, the 413 and 503 pages included;
+    # the body cap refuses an oversized upload before it queues.
+    app.add_middleware(UploadQueue)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     events.connect_prefect()

@@ -1,14 +1,15 @@
-"""Two small ASGI middlewares: security headers on every response, and the body cap.
+"""Small ASGI middlewares: security headers on every response, the body cap, the upload queue.
 
 The body cap must live here, not in a route: Starlette parses and spools a whole multipart body
-to a temporary file before the route runs (``request.form()`` reads the entire stream first). So a request whose
-``Content-Length`` is over the cap is answered 413 at once, before a byte of its body is read,
-and a body without one (chunked) is counted as it arrives and refused the moment it passes the
-cap: a 200 MB upload costs at most the cap, never 200 MB of disk or memory.
+to a temporary file before the route runs (``request.form()`` reads the entire stream first).
+So a request whose ``Content-Length`` is over the cap is answered 413 at once, before a byte of
+its body is read, and a body without one (chunked) is counted as it arrives and refused the
+moment it passes the cap: a 200 MB upload costs at most the cap, never 200 MB of disk or memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -146,3 +147,55 @@ class BodyLimit:
             if started:
                 raise
             await too_large_page(scope, limit)(scope, receive, send)  # type: ignore[misc]
+
+
+RETRY_AFTER_SECONDS = 60
+
+
+def _busy_page(scope: Scope) -> Callable[[Scope, Receive, Send], object]:
+    return error_page(
+        Request(scope),
+        503,
+        ("Hệ thống đang bận", "The portal is busy"),
+        (
+            "Rất nhiều đơn vị đang gửi danh sách cùng lúc; tệp của đơn vị chưa được đọc và không "
+            "có gì được lưu. Xin gửi lại sau khoảng một phút.",
+            "Many units are sending their lists at this moment; your file was not read and "
+            "nothing was saved. Please send it again in about a minute.",
+        ),
+        headers={"retry-after": str(RETRY_AFTER_SECONDS), "connection": "close"},
+    )
+
+
+class UploadQueue:
+    """At most ``portal_upload_workers`` uploads are read and checked at once, up to
+    ``portal_upload_queue`` more wait their turn in arrival order, and past that an upload is
+    answered 503 with Retry-After before a byte of it is read. Parsing a list is CPU work: a
+    hundred at once would only share the CPU a hundred ways and hold a hundred files in memory,
+    so a rush is served in turn, with bounded memory, and nobody's request hangs or is lost."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        settings = get_settings()
+        self.slots = asyncio.Semaphore(settings.portal_upload_workers)
+        self.queue_limit = settings.portal_upload_queue
+        self.waiting = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        is_upload = scope["type"] == "http" and scope["method"] == "POST"
+        if not (is_upload and (_LIST_UPLOAD.match(path) or _ATTACHMENT_UPLOAD.match(path))):
+            await self.app(scope, receive, send)
+            return
+        if self.slots.locked() and self.waiting >= self.queue_limit:
+            await _busy_page(scope)(scope, receive, send)  # type: ignore[misc]
+            return
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
