@@ -393,6 +393,14 @@ def unit_rows(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return rows
 
 
+def _collective_name(number: int, unit_name: str) -> str:
+    """The unit's ``number``-th collective: its departments, then numbered teams (a list names
+    each collective once)."""
+    if number < len(DEPARTMENTS):
+        return f"{DEPARTMENTS[number]}, {unit_name}"
+    return f"Tổ công tác số {number - len(DEPARTMENTS) + 1}, {unit_name}"
+
+
 def nomination_rows(rnd: random.Random, unit_name: str, count: int) -> list[Any]:
     """``count`` eligible-looking NominationCreate rows for one unit (one in five a collective)."""
     from models.nomination import InitiativeLevel, NominationCreate, NomineeKind
@@ -404,7 +412,7 @@ def nomination_rows(rnd: random.Random, unit_name: str, count: int) -> list[Any]
                 NominationCreate(
                     row_number=0,
                     kind=NomineeKind.COLLECTIVE,
-                    full_name=f"{DEPARTMENTS[index // 5 % len(DEPARTMENTS)]}, {unit_name}",
+                    full_name=_collective_name(index // 5, unit_name),
                     category="Phòng",
                     proposed_title="TTLDXS",
                     achievement_summary="Tập thể hoàn thành xuất sắc nhiệm vụ năm 2018.",

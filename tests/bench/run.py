@@ -1,6 +1,6 @@
-"""Run the benchmarks of issue 5, one process per scenario, and print every figure.
+"""Run the benchmarks (issues 5 and 12), one process per scenario, and print every figure.
 
-    python -m tests.bench.run [--only nudge,intake,status,campaign] [--out FILE]
+    python -m tests.bench.run [--only nudge,intake,status,campaign,rush] [--out FILE]
     QUICK=1 python -m tests.bench.run      # scaled down, under two minutes
 
 Each scenario prints one JSON object on its own line; this runner prints those lines as they
@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.bench import common
 
-SCENARIOS = ("nudge", "intake", "status", "campaign")
+SCENARIOS = ("nudge", "intake", "status", "campaign", "rush")
 
 
 def _row(result: dict[str, Any]) -> str:
@@ -51,6 +51,15 @@ def _row(result: dict[str, Any]) -> str:
             f"{result['seconds']}s, {result['peak_rss_mb']} MB, "
             f"{result['prefect']['task_runs']} task runs, {result['prefect']['flow_runs']} flow "
             f"runs, {result['dropped_messages']} dropped"
+        )
+    elif name == "rush":
+        figure = (
+            "; ".join(
+                f"{run['clients']} clients: {run['uploads_per_s']}/s, p99 {run['latency_s']['p99']}s, "
+                f"{run['statuses']}"
+                for run in result["runs"]
+            )
+            + f" (ceiling {result['ceiling']['lists_per_s']}/s)"
         )
     else:
         figure = ""
