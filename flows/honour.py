@@ -35,8 +35,8 @@ def write_documents_task(campaign_code: str, now: datetime, signer_name: str) ->
                 f"- Số người/tập thể được khen thưởng: **{drafted.honourees}**",
                 f"- Mức lương cơ sở: {format_vnd(drafted.base_salary)}",
                 f"- Tổng kinh phí: **{format_vnd(drafted.budget_total)}**",
-                f"- Quyết định: `{drafted.decision_docx}`",
-                f"- Danh sách: `{drafted.honourees_xlsx}`",
+                f"- Quyết định: [tải về]({drafted.decision_url})",
+                f"- Danh sách khen thưởng: [tải về]({drafted.honourees_url})",
                 *(
                     ["", "**Mức tiền thưởng chưa xác nhận (cần đối chiếu trước khi ký):**"]
                     if notes

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     # The largest attachment a unit may add to a dossier (PDF, DOCX, ODT, JPEG, PNG).
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
+    # The operator area of the portal (``/dieu-hanh/``: every generated document to download).
+    # Artifacts link to "<operator_base_url>/dieu-hanh/…"; behind a reverse proxy set the
+    # public address. Credentials "user:password"; empty: the Prefect server's own
+    # (PREFECT_SERVER_API_AUTH_STRING, which `make up` writes to var/deploy.env); neither set:
+    # the operator area refuses every login.
+    operator_base_url: str = "http://127.0.0.1:8030"
+    operator_auth: SecretStr = SecretStr("")
+    operator_session_hours: float = Field(default=8.0, gt=0)
+    # Failed logins one client address may make within a minute; then it waits (429).
+    operator_login_failures_per_minute: int = Field(default=5, ge=1)
+
     # The commendation decision (configuration too: the signer and the ministry's symbol change
     # with mergers and appointments). A decision is numbered "<n>/<suffix>", e.g. "125/QĐ-BTTTT";
     # the Ministry of Science and Technology would set "QĐ-BKHCN".

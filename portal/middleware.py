@@ -1,7 +1,7 @@
 """Two small ASGI middlewares: security headers on every response, and the body cap.
 
 The body cap must live here, not in a route: Starlette parses and spools a whole multipart body
-to a temporary file before the route runs (shared/STACK.md). So a request whose
+to a temporary file before the route runs (``Request.form()`` reads it all). So a request whose
 ``Content-Length`` is over the cap is answered 413 at once, before a byte of its body is read,
 and a body without one (chunked) is counted as it arrives and refused the moment it passes the
 cap: a 200 MB upload costs at most the cap, never 200 MB of disk or memory.
@@ -44,7 +44,8 @@ _ATTACHMENT_UPLOAD = re.compile(r"^/nop/[^/]+/ho-so/[^/]+/tep-dinh-kem/?$")
 
 class SecurityHeaders:
     """Referrer-Policy, CSP, X-Frame-Options, nosniff on every response; ``no-store`` on every
-    page of a unit's link (a shared computer's cache must not keep a unit's data)."""
+    page of a unit's link and of the operator area (a shared computer's cache must not keep a
+    unit's data or a campaign's documents)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,7 +54,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = str(scope.get("path", "")).startswith("/nop/")
+        private = str(scope.get("path", "")).startswith(("/nop/", "/dieu-hanh/"))
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:

@@ -17,12 +17,14 @@ from documents.decision import (
 from documents.honourees import write_honourees_xlsx
 from models.campaign import Campaign, CampaignStage
 from models.council import CouncilResult
+from models.document import DocumentKind
 from models.nomination import Nomination, NominationStatus, NomineeKind
 from models.outbox import EmailKind
 from models.rules.budget import award_amount, base_salary_on, compute_budget
 from models.settings import get_settings
 from models.unit import Unit
 from services.campaigns import campaign_pack, load_campaign, outputs_dir, set_stage
+from services.documents import document_url, store_file
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
@@ -39,6 +41,9 @@ class DecisionDocuments(BaseModel):
     budget_total: int
     decision_docx: str
     honourees_xlsx: str
+    # Where the operator downloads them (the portal's operator area), from any host.
+    decision_url: str
+    honourees_url: str
     unconfirmed: list[str]
 
 
@@ -121,6 +126,8 @@ def write_documents(
         decision_date,
         honourees,
     )
+    store_file(session, campaign, DocumentKind.DECISION, docx, now)
+    store_file(session, campaign, DocumentKind.HONOUREES, xlsx, now)
     return DecisionDocuments(
         decision_number=campaign.decision_number,
         decision_date=decision_date,
@@ -130,6 +137,8 @@ def write_documents(
         budget_total=budget.total,
         decision_docx=str(docx),
         honourees_xlsx=str(xlsx),
+        decision_url=document_url(campaign.code, docx.name),
+        honourees_url=document_url(campaign.code, xlsx.name),
         unconfirmed=unconfirmed,
     )
 
