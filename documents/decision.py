@@ -1,4 +1,8 @@
-"""The draft commendation decision (quyết định khen thưởng) and its annex, as a .docx.
+"""The commendation decision (quyết định khen thưởng) and its annex, as a .docx: a draft until
+the registry numbers and dates the signed original, then the signed text.
+
+A draft ("DỰ THẢO" on every page, "Số: …/QĐ-…" and "ngày … tháng … năm …" left blank) carries no
+number, so nobody can quote one before it exists; ``DecisionDoc.decision_number`` set means signed.
 
 Leadership signs a Word document, not a web page: the department edits the draft, prints it and
 carries it to the signer. So the draft follows the presentation of Vietnamese administrative
@@ -21,7 +25,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
@@ -64,10 +68,11 @@ class DecisionDoc:
     because Điều 2 states it in figures and in words and an auditor will add up the annex."""
 
     ministry_name: str
-    decision_number: str  # "125/QĐ-BTTTT": see format_decision_number
-    decision_date: date
-    # The signature block as configured (Settings.signer_title), one line per line:
-    # "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG" when a vice-minister signs for the minister.
+    # "125/QĐ-BTTTT" once signed (see format_decision_number); None: a draft, left blank.
+    decision_number: str | None
+    decision_date: date | None  # the signing date; None: a draft
+    # The signature block (Settings.signature_block_for), one line per line: "BỘ TRƯỞNG" when
+    # the minister signs, "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG" when a deputy signs for the minister.
     signer_title: str
     signer_name: str
     campaign_name: str
@@ -75,6 +80,23 @@ class DecisionDoc:
     honourees: Sequence[Honouree]
     legal_basis: Sequence[str]
     total_amount: int
+    number_suffix: str = "QĐ-BTTTT"  # printed after the blank number of a draft
+
+    @property
+    def is_draft(self) -> bool:
+        return self.decision_number is None
+
+    @property
+    def number_text(self) -> str:
+        """ "125/QĐ-BTTTT", or "…/QĐ-BTTTT" left for the registry on a draft."""
+        return self.decision_number or f"…/{self.number_suffix.strip().lstrip('/')}"
+
+    @property
+    def date_text(self) -> str:
+        """ "ngày 05 tháng 3 năm 2019", or blanks on a draft."""
+        if self.decision_date is None:
+            return "ngày … tháng … năm …"
+        return vn_long_date(self.decision_date)
 
 
 @dataclass(frozen=True)
@@ -169,6 +191,8 @@ def write_decision_docx(path: Path, doc: DecisionDoc) -> Path:
     groups = group_honourees(doc.honourees)
     document = Document()
     _set_up(document, doc)
+    if doc.is_draft:
+        _mark_draft(document)
     _write_heading_block(document, doc)
     _write_body(document, doc, groups)
     _write_signature(document, doc)
@@ -208,10 +232,28 @@ def _set_up(document: DocxDocument, doc: DecisionDoc) -> None:
     normal.paragraph_format.space_after = Pt(0)
 
     properties = document.core_properties
-    properties.title = f"Quyết định {doc.decision_number}"
+    properties.title = (
+        "Dự thảo quyết định khen thưởng" if doc.is_draft else f"Quyết định {doc.decision_number}"
+    )
     properties.subject = f"Khen thưởng – {doc.campaign_name}"
     properties.author = doc.ministry_name
     properties.language = "vi-VN"
+
+
+DRAFT_MARK = "DỰ THẢO"
+
+
+def _mark_draft(document: DocxDocument) -> None:
+    """ "DỰ THẢO" in the page header (so on every page, the annex's too) and above the title: a
+    printed draft cannot pass for the signed decision."""
+    header = document.sections[0].header
+    paragraph = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    run = paragraph.add_run(DRAFT_MARK)
+    run.bold = True
+    run.font.size = Pt(16)
+    run.font.name = FONT
+    run.font.color.rgb = RGBColor(0xB9, 0x1C, 0x1C)
 
 
 def _paragraph(
@@ -288,11 +330,11 @@ def _write_heading_block(document: DocxDocument, doc: DecisionDoc) -> None:
     left.width, right.width = Cm(_LEFT_CM), Cm(_RIGHT_CM)
     _paragraph(left, doc.ministry_name.upper(), bold=True, size=13)
     _rule(left, 2.5, _LEFT_CM)
-    _paragraph(left, f"Số: {doc.decision_number}", size=13)
+    _paragraph(left, f"Số: {doc.number_text}", size=13)
     _paragraph(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12.5)
     _paragraph(right, "Độc lập - Tự do - Hạnh phúc", bold=True, size=13)
     _rule(right, 5.5, _RIGHT_CM)
-    _paragraph(right, f"{PLACE}, {vn_long_date(doc.decision_date)}", italic=True, size=13)
+    _paragraph(right, f"{PLACE}, {doc.date_text}", italic=True, size=13)
     _paragraph(document, "", after=6)
 
 
@@ -317,6 +359,8 @@ def _who(counts: dict[str, int]) -> str:
 
 
 def _write_body(document: DocxDocument, doc: DecisionDoc, groups: Sequence[AwardGroup]) -> None:
+    if doc.is_draft:
+        _paragraph(document, DRAFT_MARK, bold=True, after=6)
     _paragraph(document, "QUYẾT ĐỊNH", bold=True)
     _paragraph(
         document,
@@ -395,7 +439,7 @@ def _write_annex(document: DocxDocument, doc: DecisionDoc, groups: Sequence[Awar
     _paragraph(document, "DANH SÁCH CÁ NHÂN, TẬP THỂ ĐƯỢC KHEN THƯỞNG", bold=True)
     _paragraph(
         document,
-        f"(Kèm theo Quyết định số {doc.decision_number} {vn_long_date(doc.decision_date)} "
+        f"(Kèm theo Quyết định số {doc.number_text} {doc.date_text} "
         f"của Bộ trưởng {doc.ministry_name})",
         italic=True,
     )

@@ -18,6 +18,19 @@ class SmtpTlsMode(StrEnum):
     SSL = "ssl"
 
 
+class SignerRole(StrEnum):
+    MINISTER = "minister"  # the minister signs in person: "BỘ TRƯỞNG"
+    DEPUTY = "deputy"  # a deputy minister signs for the minister: "KT. BỘ TRƯỞNG / THỨ TRƯỞNG"
+
+
+# The signature block each role signs under (Decree 30/2020/NĐ-CP, Appendix I: "KT." = ký thay,
+# signing for the head of the agency).
+SIGNATURE_BLOCKS = {
+    SignerRole.MINISTER: "BỘ TRƯỞNG",
+    SignerRole.DEPUTY: "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TONVINH_", env_file=".env", extra="ignore")
 
@@ -75,10 +88,15 @@ class Settings(BaseSettings):
     # with mergers and appointments). A decision is numbered "<n>/<suffix>", e.g. "125/QĐ-BTTTT";
     # the Ministry of Science and Technology would set "QĐ-BKHCN".
     decision_number_suffix: str = "QĐ-BTTTT"
-    # The signature block above the signer's name, one line per line of the block; in an
-    # environment variable a line break may be written as the two characters "\n".
-    signer_title: str = "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
-    # Who signs when the operator names nobody (``tonvinh honour --signer``).
+    # Who signs by default: "minister" (block "BỘ TRƯỞNG") or "deputy" (a deputy minister
+    # signing for the minister: "KT. BỘ TRƯỞNG / THỨ TRƯỞNG"); ``tonvinh honour sign --role``
+    # overrides it for one decision.
+    signer_role: SignerRole = SignerRole.DEPUTY
+    # The signature block above the signer's name, when it must differ from the role's (e.g.
+    # "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG THƯỜNG TRỰC"); empty: the role's block. One line per line of
+    # the block; in an environment variable a line break may be written as "\n".
+    signer_title: str = ""
+    # Who signs when the operator names nobody (``tonvinh honour sign --signer``).
     default_signer: str = "Phan Tâm"
 
     # Reminder ladder in working days relative to a unit's deadline (negative = before).
@@ -149,11 +167,7 @@ class Settings(BaseSettings):
     @classmethod
     def _signer_title(cls, value: str) -> str:
         # Environment files and systemd units cannot always hold a real line break.
-        text = unicodedata.normalize("NFC", value).replace("\\n", "\n")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines:
-            raise ValueError("signer_title must not be empty (e.g. KT. BỘ TRƯỞNG\\nTHỨ TRƯỞNG)")
-        return "\n".join(lines)
+        return signature_block(value)
 
     @field_validator("default_signer")
     @classmethod
@@ -175,6 +189,12 @@ class Settings(BaseSettings):
                 f"({self.outbox_claim_lease_seconds:g} s). / must be less than the claim lease."
             )
         return self
+
+    def signature_block_for(self, role: SignerRole | None = None) -> str:
+        """The block above the signer's name: the configured title if any, else the role's."""
+        if self.signer_title and role in (None, self.signer_role):
+            return self.signer_title
+        return signature_block(SIGNATURE_BLOCKS[role or self.signer_role])
 
     @property
     def scheduler_misfire_grace(self) -> timedelta:
@@ -198,6 +218,12 @@ class Settings(BaseSettings):
     def attachments_dir(self) -> Path:
         """Dossiers' attachments, each under its SHA-256 (never a name a client chose)."""
         return self.var_dir / "attachments"
+
+
+def signature_block(value: str) -> str:
+    """A block as lines (``\\n`` written as two characters counts as a line break), NFC."""
+    text = unicodedata.normalize("NFC", value).replace("\\n", "\n")
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 @lru_cache
