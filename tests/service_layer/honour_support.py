@@ -28,6 +28,12 @@ MEMBERS = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
 def approve_through_services(tmp_path: Path) -> None:
     """The 2018 campaign planned and called, one unit's two dossiers approved by leadership."""
     plan_and_call()
+    approve_called_campaign(tmp_path)
+
+
+def approve_called_campaign(tmp_path: Path) -> None:
+    """The called 2018 campaign (``plan_and_call`` done): one unit's two dossiers received,
+    reviewed, passed by the council and approved by leadership."""
     with session_scope() as session:
         campaign = load_campaign(session, CODE)
         calendar = calendar_for(session, campaign)
