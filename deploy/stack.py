@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from deploy.links import artifact_lines, campaign_codes
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "tonvinh"
@@ -592,6 +594,7 @@ def _print_up(stack: Stack, report: dict[str, object]) -> None:
         f"  Prefect UI   {stack.ui_url}",
         f"  Login        {report['login'] or '(no auth: PREFECT_SERVER_API_AUTH_STRING is empty)'}"
         f"   (type the whole string on the UI's login page)",
+        *artifact_lines(stack.ui_url, stack.portal_url, campaign_codes(stack.var_dir)),
         f"  API          {stack.api_url}",
         f"  Work pool    {stack.pool} (process); worker pid {pids.get('worker')}",
         f"  Scheduler    {report.get('scheduler')}",
