@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models.settings import get_settings
-from portal.access import CsrfRefused, signing_key
+from portal.access import CsrfRefused, app_throttle, signing_key
 from portal.pages import is_https
 from portal.security import CSRF_FIELD, MissThrottle, csrf_token, csrf_valid, new_nonce
 
@@ -125,8 +125,6 @@ def check_csrf(request: Request, form: FormData) -> None:
 
 
 def login_throttle(request: Request) -> MissThrottle:
-    found = getattr(request.app.state, "operator_throttle", None)
-    if found is None:
-        found = MissThrottle(get_settings().operator_login_failures_per_minute)
-        request.app.state.operator_throttle = found
-    return found
+    """Failed operator logins per client address."""
+    limit = get_settings().operator_login_failures_per_minute
+    return app_throttle(request, "operator_throttle", limit)

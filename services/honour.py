@@ -16,7 +16,7 @@ from documents.decision import (
     write_decision_docx,
 )
 from documents.honourees import write_honourees_xlsx
-from models.campaign import CampaignStage
+from models.campaign import Campaign, CampaignStage
 from models.council import CouncilResult
 from models.document import DocumentKind
 from models.nomination import Nomination, NominationStatus, NomineeKind
@@ -57,6 +57,17 @@ def honourees_file_name(campaign_code: str) -> str:
     return f"danh-sach-khen-thuong-{campaign_code}.xlsx"
 
 
+def require_approved(campaign: Campaign) -> None:
+    """The decision is drafted and signed only for an approved (or already honoured) list."""
+    if campaign.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
+        raise OperatorError(
+            "not_approved",
+            f"Đợt {campaign.code} chưa được phê duyệt (giai đoạn '{campaign.stage}').",
+            f"Campaign {campaign.code} is not approved yet (stage '{campaign.stage}').",
+            stage=str(campaign.stage),
+        )
+
+
 def write_documents(
     session: Session, campaign_code: str, now: datetime, signer_name: str | None = None
 ) -> DecisionDocuments:
@@ -65,13 +76,7 @@ def write_documents(
     The signer is the one recorded at signing, else ``signer_name``, else the default."""
     settings = get_settings()
     campaign = load_campaign(session, campaign_code)
-    if campaign.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
-        raise OperatorError(
-            "not_approved",
-            f"Đợt {campaign.code} chưa được phê duyệt (giai đoạn '{campaign.stage}').",
-            f"Campaign {campaign.code} is not approved yet (stage '{campaign.stage}').",
-            stage=str(campaign.stage),
-        )
+    require_approved(campaign)
     pack = campaign_pack(campaign)
     signed = campaign.decision_number is not None
     # The amounts follow the base salary in force on the signing day (today, for a draft).

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import AuditEntity
-from models.campaign import Campaign, CampaignStage
+from models.campaign import Campaign
 from models.rules.calendar import format_vn_date
 from models.settings import SignerRole, get_settings
 from services.campaigns import calendar_for, check_precondition, load_campaign
@@ -32,6 +32,7 @@ from services.honour import (
     decision_file_name,
     honourees_file_name,
     invite_and_close,
+    require_approved,
     write_documents,
 )
 
@@ -86,13 +87,7 @@ def sign_decision(
         select(Campaign).where(Campaign.id == campaign.id).with_for_update()
     ).one()
     assert locked.id is not None
-    if locked.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
-        raise OperatorError(
-            "not_approved",
-            f"Đợt {locked.code} chưa được phê duyệt (giai đoạn '{locked.stage}').",
-            f"Campaign {locked.code} is not approved yet (stage '{locked.stage}').",
-            stage=str(locked.stage),
-        )
+    require_approved(locked)
     numbered = normalise_number(number, settings.decision_number_suffix)
     if locked.decision_number is not None:
         if locked.decision_number == numbered and locked.decision_date == signed_on:

@@ -15,13 +15,12 @@ import openpyxl
 import pytest
 
 from models.db import session_scope
-from services.campaigns import calendar_for, load_campaign
-from services.honour import decision_file_name, honourees_file_name, write_documents
+from services.honour import decision_file_name, honourees_file_name
 from services.signing import sign_decision
 from tests.flows.conftest import CODE, at
 from tests.portal.operator_support import OPERATOR_PASSWORD, OPERATOR_USER, operator_auth
 from tests.portal.support import Campaign, Portal
-from tests.service_layer.honour_support import NAMES, approve_called_campaign
+from tests.service_layer.honour_support import NAMES, approve_called_campaign, draft_decision
 
 __all__ = ["operator_auth"]
 # A minimal launcher (the lead may unify it with a shared one in tests/browser.py).
@@ -62,10 +61,7 @@ def _new_page(browser: Any) -> Any:
 def signed(campaign: Campaign, tmp_path: Path) -> None:
     """The campaign approved, its decision drafted, then signed on a working day."""
     approve_called_campaign(tmp_path)
-    with session_scope() as session:
-        row = load_campaign(session, CODE)
-        day = calendar_for(session, row).add_working_days(row.approval_due, 2)
-        write_documents(session, CODE, at(row.approval_due, 15))
+    day = draft_decision()
     with session_scope() as session:
         sign_decision(session, CODE, NUMBER, day, now=at(day, 16), actor="văn thư")
 

@@ -3,6 +3,7 @@ list of two people received, reviewed, passed by a council of 15, approved."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
@@ -13,6 +14,7 @@ from models.nomination import Nomination
 from services.approval import ApprovalRequest, record_approval
 from services.campaigns import calendar_for, load_campaign
 from services.council import BallotInput, hold_council
+from services.honour import write_documents
 from services.intake import receive_list
 from services.review import review_round
 from tests.documents.builders import individual
@@ -64,3 +66,13 @@ def approve_called_campaign(tmp_path: Path) -> None:
             at(campaign.approval_due, 10),
             None,
         )
+
+
+def draft_decision() -> date:
+    """The approved campaign's decision drafted (the day after the approval's due date);
+    returns a working day to sign it on, two working days after that date."""
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        day = calendar_for(session, campaign).add_working_days(campaign.approval_due, 2)
+        write_documents(session, CODE, at(campaign.approval_due, 15))
+    return day

@@ -19,13 +19,13 @@ from models.db import session_scope
 from models.document import CampaignDocument
 from models.outbox import EmailKind, OutboxMessage
 from models.settings import SignerRole
-from services.campaigns import calendar_for, load_campaign
+from services.campaigns import load_campaign
 from services.documents import open_document
 from services.errors import OperatorError
-from services.honour import decision_file_name, honourees_file_name, write_documents
+from services.honour import decision_file_name, honourees_file_name
 from services.signing import sign_decision
 from tests.flows.conftest import CODE, at
-from tests.service_layer.honour_support import approve_through_services
+from tests.service_layer.honour_support import approve_through_services, draft_decision
 
 NUMBER = "125/QĐ-BTTTT"
 
@@ -34,11 +34,7 @@ NUMBER = "125/QĐ-BTTTT"
 def drafted(database: str, tmp_path: Path) -> date:
     """An approved campaign whose decision is drafted; returns a working day to sign on."""
     approve_through_services(tmp_path)
-    with session_scope() as session:
-        campaign = load_campaign(session, CODE)
-        day = calendar_for(session, campaign).add_working_days(campaign.approval_due, 2)
-        write_documents(session, CODE, at(campaign.approval_due, 15))
-    return day
+    return draft_decision()
 
 
 def _decision_text(name: str | None = None) -> str:
