@@ -245,3 +245,26 @@ def test_decision_numbers() -> None:
         format_decision_number(0, "QĐ-BTTTT")
     with pytest.raises(ValueError):
         format_decision_number(1, " ")
+
+
+def test_a_draft_has_no_number_no_date_and_says_so_on_every_page(tmp_path: Path) -> None:
+    path = write_decision_docx(
+        tmp_path / "qd.docx", decision(decision_number=None, decision_date=None)
+    )
+    body, cells = texts(path)
+    document = docx.Document(str(path))
+    assert [p.text for p in document.sections[0].header.paragraphs] == ["DỰ THẢO"]
+    assert body[body.index("QUYẾT ĐỊNH") - 1] == "DỰ THẢO"
+    assert "Số: …/QĐ-BTTTT" in cells and "Hà Nội, ngày … tháng … năm …" in cells
+    assert any("Kèm theo Quyết định số …/QĐ-BTTTT ngày … tháng … năm …" in b for b in body)
+    assert document.core_properties.title == "Dự thảo quyết định khen thưởng"
+    # The template's tags are all filled (a department's edit that broke one would show here).
+    everything = "\n".join(body + cells)
+    assert "{{" not in everything and "{%" not in everything
+
+
+def test_the_signed_decision_has_no_draft_mark(tmp_path: Path) -> None:
+    path = write_decision_docx(tmp_path / "qd.docx", decision())
+    body, _ = texts(path)
+    header = docx.Document(str(path)).sections[0].header.paragraphs
+    assert "DỰ THẢO" not in body and all(not p.text for p in header)
