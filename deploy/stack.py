@@ -425,6 +425,8 @@ def up(
     stack.prefect_home.mkdir(parents=True, exist_ok=True)
     prefect = str(BIN / "prefect")
     report: dict[str, object] = {"ui": stack.ui_url, "api": stack.api_url, "login": auth}
+    report["artifacts"] = f"{stack.ui_url}/artifacts"  # not in the V2 sidebar
+    report["documents"] = f"{stack.portal_url}/dieu-hanh/"
     want_scheduler = scheduler and running(stack, "scheduler") is None
     probe = probe_scheduler(env) if want_scheduler else None
     # tonvinh's own database, migrated while the server starts (flows and scheduler need it).
