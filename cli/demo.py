@@ -33,7 +33,7 @@ from flows.admin import extend_deadline_flow
 from flows.approve import ApprovalForm, approve_with
 from flows.council import CouncilRun, council_tally
 from flows.dispatch import dispatch_call
-from flows.honour import honour_campaign
+from flows.honour import honour_campaign, sign_decision_flow
 from flows.plan import plan_campaign
 from flows.remind import send_reminders
 from flows.review import review_nominations
@@ -64,6 +64,7 @@ SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
 CAMPAIGN_CODE = "tdkt-2018"
 CONFERENCE = date(2019, 3, 29)
 APPROVER = "Phan Tâm (Thứ trưởng, Trưởng Ban tổ chức)"
+DECISION_NUMBER = "125/QĐ-BTTTT"
 REVIEWER = "Chuyên viên Vụ Thi đua - Khen thưởng"
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
@@ -349,7 +350,22 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
         honoured = honour_campaign(CAMPAIGN_CODE, now=_at(wd(plan.approval_due, 1), 9))
         honour_result.update(honoured.model_dump(mode="json"))
 
+    def sign() -> None:
+        # The registry numbers the signed decision on the next working day; the invitations,
+        # which quote the number, go then.
+        signed_on = wd(plan.approval_due, 2)
+        signed = sign_decision_flow(
+            CAMPAIGN_CODE, DECISION_NUMBER, signed_on, now=_at(signed_on, 15)
+        )
+        honour_result.update(
+            invitations=signed.invitations,
+            decision_number=signed.decision_number,
+            decision_date=signed.decision_date.isoformat(),
+            signed=True,
+        )
+
     steps.append(("Tôn vinh", honour))
+    steps.append(("Ký quyết định", sign))
     with Progress(disable=not show_progress, transient=False) as progress:
         bar = progress.add_task("Đợt thi đua mẫu", total=len(steps))
         for label, step in steps:

@@ -16,6 +16,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from cli.common import (
     CampaignArg,
@@ -34,7 +35,7 @@ from documents.nomination_list import read_upload_file
 from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.rules.calendar import format_vn_date
-from models.settings import get_settings
+from models.settings import SignerRole, get_settings
 from services.council import BallotInput
 from services.errors import OperatorError
 from services.intake import IntakeOutcome, IntakeResult, ListError
@@ -368,11 +369,35 @@ def approve(
     emit(run_operator(lambda: approve_with(campaign, form, now=moment)), as_json)
 
 
-@app.command(
+class _HonourGroup(TyperGroup):
+    """``tonvinh honour CAMPAIGN`` drafts (as it always did); ``tonvinh honour sign CAMPAIGN``
+    records the signed decision: a first word that is not a subcommand means ``draft``."""
+
+    # Typer vendors its own Click: its types are private, hence Any.
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["draft", *args]
+        return super().resolve_command(ctx, args)
+
+
+honour_app = typer.Typer(
+    cls=_HonourGroup,
     help=t(
-        "Tôn vinh: dự thảo quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời.",
-        "Honour: draft the decision (DOCX), the honourees list (XLSX), invitations.",
-    )
+        "Tôn vinh: dự thảo quyết định và danh sách khen thưởng; sau khi ký, ghi số và ngày.",
+        "Honour: draft the decision and the honourees list; once signed, record its number.",
+    ),
+)
+app.add_typer(honour_app, name="honour")
+
+
+@honour_app.command(
+    "draft",
+    help=t(
+        "Dự thảo quyết định (DOCX, 'DỰ THẢO', chưa có số) và danh sách khen thưởng (XLSX). "
+        "Giấy mời gửi sau khi ký (tonvinh honour sign).",
+        "Draft the decision (DOCX, marked draft, no number) and the honourees list (XLSX). "
+        "Invitations go once it is signed (tonvinh honour sign).",
+    ),
 )
 def honour(
     campaign: CampaignArg,
@@ -380,8 +405,8 @@ def honour(
         str | None,
         typer.Option(
             help=t(
-                "Người ký quyết định (mặc định TONVINH_DEFAULT_SIGNER).",
-                "Signer (default TONVINH_DEFAULT_SIGNER).",
+                "Người ký dự kiến (mặc định TONVINH_DEFAULT_SIGNER).",
+                "Intended signer (default TONVINH_DEFAULT_SIGNER).",
             )
         ),
     ] = None,
@@ -392,6 +417,69 @@ def honour(
 
     moment = parse_now(now)
     emit(run_operator(lambda: honour_campaign(campaign, signer_name=signer, now=moment)), as_json)
+
+
+@honour_app.command(
+    "sign",
+    help=t(
+        "Ghi số và ngày của quyết định đã ký; rồi gửi giấy mời (trích số quyết định) và kết "
+        "thúc đợt. Ngày nghỉ bị từ chối trừ khi có --force-reason.",
+        "Record the signed decision's number and date; then send the invitations (quoting "
+        "it) and close the campaign. A day off is refused unless --force-reason is given.",
+    ),
+)
+def honour_sign(
+    campaign: CampaignArg,
+    number: Annotated[
+        str, typer.Option("--number", help=t("Số quyết định, ví dụ 125/QĐ-BTTTT.", "Number."))
+    ],
+    signed_on: Annotated[
+        str, typer.Option("--date", help=t("Ngày ký (YYYY-MM-DD).", "Signing date."))
+    ],
+    signer: Annotated[
+        str | None,
+        typer.Option(help=t("Người ký (mặc định TONVINH_DEFAULT_SIGNER).", "Signer's name.")),
+    ] = None,
+    role: Annotated[
+        SignerRole | None,
+        typer.Option(
+            help=t(
+                "minister: Bộ trưởng ký; deputy: Thứ trưởng ký thay (KT.). Mặc định "
+                "TONVINH_SIGNER_ROLE.",
+                "minister signs, or a deputy signs for the minister (KT.); default "
+                "TONVINH_SIGNER_ROLE.",
+            )
+        ),
+    ] = None,
+    force_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--force-reason",
+            "--force",
+            help=t("Lý do ký vào ngày nghỉ (ghi nhật ký).", "Why a day off (audited)."),
+        ),
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    from flows.honour import sign_decision_flow
+
+    day = parse_date(signed_on, "--date")
+    moment = parse_now(now)
+    emit(
+        run_operator(
+            lambda: sign_decision_flow(
+                campaign,
+                number,
+                day,
+                signer_name=signer,
+                signer_role=role,
+                force_reason=force_reason,
+                now=moment,
+            )
+        ),
+        as_json,
+    )
 
 
 @app.command(

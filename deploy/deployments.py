@@ -87,8 +87,14 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "flows.honour.honour_campaign",
         "honour-campaign",
-        "Tôn vinh: quyết định (DOCX), danh sách khen thưởng (XLSX), giấy mời. "
-        "(Honour: decision, honourees list, invitations.)",
+        "Tôn vinh: dự thảo quyết định (DOCX, chưa có số) và danh sách khen thưởng (XLSX). "
+        "(Honour: draft decision and honourees list; invitations wait for signing.)",
+    ),
+    Spec(
+        "flows.honour.sign_decision_flow",
+        "sign-decision",
+        "Ghi số và ngày của quyết định đã ký; gửi giấy mời trích số quyết định; kết thúc đợt. "
+        "Ngày nghỉ cần lý do. (Record the signed decision's number and date; invitations.)",
     ),
     Spec(
         "flows.admin.import_units_flow",

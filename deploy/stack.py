@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from deploy.links import artifact_lines, campaign_codes
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "tonvinh"
@@ -282,6 +284,8 @@ def environment(stack: Stack, auth: str) -> dict[str, str]:
             # The links in every email open this stack's portal, unless a public one is set.
             "TONVINH_SUBMISSION_BASE_URL": env.get("TONVINH_SUBMISSION_BASE_URL")
             or f"{stack.portal_url}/nop",
+            # Artifacts link each document to this stack's operator area (portal /dieu-hanh/).
+            "TONVINH_OPERATOR_BASE_URL": env.get("TONVINH_OPERATOR_BASE_URL") or stack.portal_url,
         }
     )
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
@@ -421,6 +425,8 @@ def up(
     stack.prefect_home.mkdir(parents=True, exist_ok=True)
     prefect = str(BIN / "prefect")
     report: dict[str, object] = {"ui": stack.ui_url, "api": stack.api_url, "login": auth}
+    report["artifacts"] = f"{stack.ui_url}/artifacts"  # not in the V2 sidebar
+    report["documents"] = f"{stack.portal_url}/dieu-hanh/"
     want_scheduler = scheduler and running(stack, "scheduler") is None
     probe = probe_scheduler(env) if want_scheduler else None
     # tonvinh's own database, migrated while the server starts (flows and scheduler need it).
@@ -590,6 +596,7 @@ def _print_up(stack: Stack, report: dict[str, object]) -> None:
         f"  Prefect UI   {stack.ui_url}",
         f"  Login        {report['login'] or '(no auth: PREFECT_SERVER_API_AUTH_STRING is empty)'}"
         f"   (type the whole string on the UI's login page)",
+        *artifact_lines(stack.ui_url, stack.portal_url, campaign_codes(stack.var_dir)),
         f"  API          {stack.api_url}",
         f"  Work pool    {stack.pool} (process); worker pid {pids.get('worker')}",
         f"  Scheduler    {report.get('scheduler')}",

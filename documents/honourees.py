@@ -45,16 +45,20 @@ _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 def write_honourees_xlsx(
     path: Path,
     campaign_name: str,
-    decision_number: str,
-    decision_date: date,
+    decision_number: str | None,
+    decision_date: date | None,
     honourees: Sequence[Honouree],
 ) -> Path:
-    """Write the list (one row per honouree, with a total) and the per-award summary."""
+    """Write the list (one row per honouree, with a total) and the per-award summary; with no
+    decision number yet, it says it goes with the draft (nobody pays from an unsigned list)."""
     groups = group_honourees(honourees)
     book = Workbook()
     listing = book.active
     listing.title = LIST_SHEET
-    subtitle = f"(Kèm theo Quyết định số {decision_number} ngày {vn_date(decision_date)})"
+    if decision_number and decision_date:
+        subtitle = f"(Kèm theo Quyết định số {decision_number} ngày {vn_date(decision_date)})"
+    else:
+        subtitle = "(DỰ THẢO — kèm theo dự thảo Quyết định, chưa ký, chưa có số)"
     _titles(listing, "DANH SÁCH CÁ NHÂN, TẬP THỂ ĐƯỢC KHEN THƯỞNG", campaign_name, subtitle, 7)
     _header(listing, LIST_HEADERS, (6, 32, 14, 24, 34, 34, 16))
     row = HEADER_ROW + 1
@@ -112,7 +116,7 @@ def write_honourees_xlsx(
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     book.properties.creator = "tonvinh"
-    book.properties.title = f"Danh sách khen thưởng – Quyết định {decision_number}"
+    book.properties.title = f"Danh sách khen thưởng – Quyết định {decision_number or 'dự thảo'}"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

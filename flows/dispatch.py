@@ -14,10 +14,10 @@ from services.dispatch import enqueue_calls, write_unit_templates
 
 
 @stage_task(name="write-unit-templates")
-def write_unit_templates_task(campaign_code: str) -> str:
+def write_unit_templates_task(campaign_code: str, now: datetime) -> str:
     """Generate each unit's own Excel list (its code is inside, so intake knows whose it is)."""
     with session_scope() as session:
-        return write_unit_templates(session, campaign_code)
+        return write_unit_templates(session, campaign_code, now)
 
 
 @stage_task(name="enqueue-calls")
@@ -38,7 +38,7 @@ def dispatch_call(
 ) -> DispatchRun:
     """Send the call for nominations to every unit's focal contact, with its own template."""
     moment = resolve(now)
-    folder = write_unit_templates_task(campaign_code)
+    folder = write_unit_templates_task(campaign_code, moment)
     queued = enqueue_calls_task(campaign_code, moment, actor)
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)

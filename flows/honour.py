@@ -1,9 +1,10 @@
-"""Stage 8 - honour: the decision and honourees list drafted, the units invited, the campaign
-closed."""
+"""Stage 8 - honour: the decision and the honourees list drafted ("DỰ THẢO", no number); then,
+once the registry has numbered the signed decision, ``sign-decision`` records it, re-renders
+both documents signed, invites the units (quoting the number) and closes the campaign."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -14,8 +15,51 @@ from models.clock import resolve
 from models.db import session_scope
 from models.rules.budget import format_vnd
 from models.rules.calendar import format_vn_date
-from models.settings import get_settings
-from services.honour import DecisionDocuments, invite_and_close, write_documents
+from models.settings import SignerRole
+from services.honour import DecisionDocuments, write_documents
+from services.signing import SignedDecision, sign_decision
+
+
+def decision_markdown(documents: DecisionDocuments) -> str:
+    """The decision artifact: what it says, whether it is signed, and where to download it."""
+    if documents.signed and documents.decision_number and documents.decision_date:
+        heading = [
+            f"# Quyết định số {documents.decision_number}",
+            "",
+            f"- Đã ký ngày: {format_vn_date(documents.decision_date)}",
+        ]
+    else:
+        heading = [
+            "# Dự thảo quyết định khen thưởng (DỰ THẢO — chưa ký, chưa có số)",
+            "",
+            "- Sau khi ký, ghi số và ngày: `tonvinh honour sign MÃ-ĐỢT --number … --date …` "
+            "hoặc deployment **sign-decision**; giấy mời chỉ gửi sau bước này.",
+        ]
+    notes = documents.unconfirmed
+    return "\n".join(
+        [
+            *heading,
+            f"- Số người/tập thể được khen thưởng: **{documents.honourees}**",
+            f"- Mức lương cơ sở: {format_vnd(documents.base_salary)}",
+            f"- Tổng kinh phí: **{format_vnd(documents.budget_total)}**",
+            f"- Quyết định và phụ lục: [tải về]({documents.decision_url})",
+            f"- Danh sách khen thưởng: [tải về]({documents.honourees_url})",
+            *(
+                ["", "**Mức tiền thưởng chưa xác nhận (cần đối chiếu trước khi ký):**"]
+                if notes
+                else []
+            ),
+            *(f"- {note}" for note in notes),
+        ]
+    )
+
+
+def publish_decision(campaign_code: str, documents: DecisionDocuments) -> None:
+    create_markdown_artifact(
+        key=artifact_key(campaign_code, "decision"),
+        markdown=decision_markdown(documents),
+        description="Quyết định khen thưởng",
+    )
 
 
 @stage_task(name="write-decision-documents")
@@ -24,40 +68,12 @@ def write_documents_task(campaign_code: str, now: datetime, signer_name: str) ->
     rest on unconfirmed multiples, to be checked before signing."""
     with session_scope() as session:
         drafted = write_documents(session, campaign_code, now, signer_name)
-    notes = drafted.unconfirmed
-    create_markdown_artifact(
-        key=artifact_key(campaign_code, "decision"),
-        markdown="\n".join(
-            [
-                f"# Quyết định số {drafted.decision_number}",
-                "",
-                f"- Ngày: {format_vn_date(drafted.decision_date)}",
-                f"- Số người/tập thể được khen thưởng: **{drafted.honourees}**",
-                f"- Mức lương cơ sở: {format_vnd(drafted.base_salary)}",
-                f"- Tổng kinh phí: **{format_vnd(drafted.budget_total)}**",
-                f"- Quyết định: `{drafted.decision_docx}`",
-                f"- Danh sách: `{drafted.honourees_xlsx}`",
-                *(
-                    ["", "**Mức tiền thưởng chưa xác nhận (cần đối chiếu trước khi ký):**"]
-                    if notes
-                    else []
-                ),
-                *(f"- {note}" for note in notes),
-            ]
-        ),
-    )
+    publish_decision(campaign_code, drafted)
     return drafted
 
 
-@stage_task(name="invite-and-close")
-def invite_and_close_task(campaign_code: str, now: datetime, actor: str) -> int:
-    """Invite each unit with honourees to the ceremony and mark its honourees as honoured."""
-    with session_scope() as session:
-        return invite_and_close(session, campaign_code, now, actor)
-
-
 class HonourRun(DecisionDocuments, StageRun):
-    invitations: int
+    invitations: int  # 0: the invitations wait for the signed decision
 
 
 @flow(name="honour-campaign", log_prints=True)
@@ -67,16 +83,70 @@ def honour_campaign(
     now: datetime | None = None,
     actor: str = "operator",
 ) -> HonourRun:
-    """Draft the decision and the honourees list, invite the units, close the campaign."""
+    """Draft the decision and the honourees list (no number until signed; no invitation yet)."""
     moment = resolve(now)
-    signer = signer_name or get_settings().default_signer
-    drafted = write_documents_task(campaign_code, moment, signer)
-    invitations = invite_and_close_task(campaign_code, moment, actor)
+    drafted = write_documents_task(campaign_code, moment, signer_name or "")
+    publish_campaign_artifacts(campaign_code, moment)
+    return HonourRun(campaign=campaign_code, invitations=0, **drafted.model_dump())
+
+
+@stage_task(name="record-signed-decision")
+def sign_task(
+    campaign_code: str,
+    number: str,
+    signed_on: date,
+    now: datetime,
+    actor: str,
+    signer_name: str | None,
+    signer_role: SignerRole | None,
+    force_reason: str | None,
+) -> SignedDecision:
+    """Record the number and date, re-render the documents signed, queue the invitations."""
+    with session_scope() as session:
+        return sign_decision(
+            session,
+            campaign_code,
+            number,
+            signed_on,
+            now=now,
+            actor=actor,
+            signer_name=signer_name,
+            signer_role=signer_role,
+            force_reason=force_reason,
+        )
+
+
+class SignRun(SignedDecision, StageRun):
+    pass
+
+
+@flow(name="sign-decision", log_prints=True)
+def sign_decision_flow(
+    campaign_code: str,
+    number: str,
+    signed_on: date,
+    signer_name: str | None = None,
+    signer_role: SignerRole | None = None,
+    force_reason: str | None = None,
+    now: datetime | None = None,
+    actor: str = "operator",
+) -> SignRun:
+    """Ghi số và ngày của quyết định đã ký; gửi giấy mời; kết thúc đợt. (Record the signed
+    decision's number and date, send the invitations quoting it, close the campaign.) A day off
+    is refused unless ``force_reason`` says why (audited)."""
+    moment = resolve(now)
+    signed = sign_task(
+        campaign_code,
+        number,
+        signed_on,
+        moment,
+        actor,
+        signer_name,
+        signer_role,
+        force_reason,
+    )
+    if signed.documents is not None:
+        publish_decision(campaign_code, signed.documents)
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
-    return HonourRun(
-        campaign=campaign_code,
-        invitations=invitations,
-        **drafted.model_dump(),
-        **delivery.model_dump(),
-    )
+    return SignRun(**signed.model_dump(), **delivery.model_dump())

@@ -16,22 +16,83 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.collector import collector_paused
 from flows.common import DeliveryCounts, artifact_key, deliver_outbox
+from models.clock import to_vn
+from models.council import ApprovalDecision
 from models.db import session_scope
+from models.nomination import NominationStatus
 from models.rules.calendar import format_vn_date
 from models.rules.ladder import ProgressState
 from notifications.outbox import failed_messages
+from services.approval import ApprovalOutcome, approval_outcome
 from services.campaigns import load_campaign
+from services.documents import campaign_documents_url
 from services.mail import requeue_emails
 from services.status import CampaignStatus, campaign_status, standing_text
 
+APPROVAL_WORDS = {
+    ApprovalDecision.APPROVE: "Đã phê duyệt",
+    ApprovalDecision.REJECT: "Không phê duyệt",
+    ApprovalDecision.RETURN: "Trả lại Hội đồng xem xét lại",
+}
+OUTCOME_WORDS = {
+    NominationStatus.APPROVED: "Được phê duyệt",
+    NominationStatus.HONOURED: "Được khen thưởng",
+    NominationStatus.EXCLUDED: "Không được phê duyệt",
+}
+
+
+def vn_moment(moment: datetime) -> str:
+    """A moment as the operator reads it: Vietnam time, said so (Prefect's cards show UTC)."""
+    return f"{to_vn(moment):%H:%M %d/%m/%Y} (giờ Việt Nam)"
+
+
+def decision_line(outcome: ApprovalOutcome) -> str:
+    if outcome.decision_number and outcome.decision_date:
+        return (
+            f"Quyết định số {outcome.decision_number}, ký ngày "
+            f"{format_vn_date(outcome.decision_date)}"
+        )
+    if outcome.decision_drafted:
+        return "Quyết định khen thưởng: **Dự thảo** (chưa ký, chưa có số)"
+    return "Quyết định khen thưởng: chưa dự thảo"
+
+
+def approval_outcome_markdown(outcome: ApprovalOutcome, documents_url: str) -> str:
+    """The approval artifact once leadership has answered: their decision, each dossier's fate,
+    and the commendation decision (draft, or number and date once signed)."""
+    lines = [
+        f"## Kết quả phê duyệt — {outcome.campaign_name}",
+        "",
+        f"- **{APPROVAL_WORDS[outcome.decision]}** — {outcome.approver}, "
+        f"{vn_moment(outcome.decided_at)}",
+        *([f"- Ý kiến: {outcome.comment}"] if outcome.comment else []),
+    ]
+    if outcome.decision is ApprovalDecision.APPROVE:
+        lines += [f"- {decision_line(outcome)}", f"- Tài liệu: [tải về]({documents_url})"]
+    if outcome.dossiers:
+        lines += [
+            "",
+            "| Họ tên / Tập thể | Danh hiệu / Hình thức | Kết quả |",
+            "|---|---|---|",
+            *(
+                f"| {d.full_name} | {d.award_name} | {OUTCOME_WORDS.get(d.status, d.status)} |"
+                for d in outcome.dossiers
+            ),
+        ]
+    return "\n".join(lines)
+
 
 def _summary_markdown(
-    status: CampaignStatus, deadlines: list[tuple[str, str]], failed: list[str]
+    status: CampaignStatus,
+    deadlines: list[tuple[str, str]],
+    failed: list[str],
+    documents_url: str = "",
+    outcome: ApprovalOutcome | None = None,
 ) -> str:
     lines = [
         f"# {status.name}",
         "",
-        f"Giai đoạn: **{status.stage}** — cập nhật {status.now:%d/%m/%Y %H:%M}",
+        f"Giai đoạn: **{status.stage}** — cập nhật {vn_moment(status.now)}",
         "",
         f"- Đơn vị đã nộp: **{status.submitted}/{status.units}**"
         + (f" (trong đó {status.nil_returns} không đề nghị)" if status.nil_returns else ""),
@@ -45,6 +106,15 @@ def _summary_markdown(
         "|---|---|",
         *[f"| {label} | {day} |" for label, day in deadlines],
     ]
+    if outcome is not None:  # after leadership's answer, the summary says it too
+        decided = f"- Phê duyệt: **{APPROVAL_WORDS[outcome.decision]}** ({outcome.approver})"
+        lines[8:8] = [decided, f"- {decision_line(outcome)}"]
+    if documents_url:
+        lines += [
+            "",
+            f"Tài liệu của đợt (quyết định, danh sách, mẫu của đơn vị): "
+            f"[khu vực điều hành]({documents_url})",
+        ]
     if status.mail_blocked is not None:  # issue 16: no email can leave, said first and in red
         lines[1:1] = ["", f"🔴 **{status.mail_blocked.line}**"]
     if failed:
@@ -70,6 +140,7 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
             f"{m.kind} → {', '.join(m.to_addrs)}: {m.last_error}"
             for m in failed_messages(session, campaign.id)
         ]
+        outcome = approval_outcome(session, campaign_code)
     create_table_artifact(
         key=artifact_key(campaign_code, "units"),
         table=[
@@ -97,9 +168,18 @@ def publish_campaign_artifacts(campaign_code: str, now: datetime) -> CampaignSta
     )
     create_markdown_artifact(
         key=artifact_key(campaign_code, "summary"),
-        markdown=_summary_markdown(status, upcoming, failed),
+        markdown=_summary_markdown(
+            status, upcoming, failed, campaign_documents_url(campaign_code), outcome
+        ),
         description="Tóm tắt đợt thi đua",
     )
+    if outcome is not None:
+        # Every republication after leadership's answer shows it (and the decision's state).
+        create_markdown_artifact(
+            key=artifact_key(campaign_code, "approval"),
+            markdown=approval_outcome_markdown(outcome, campaign_documents_url(campaign_code)),
+            description=f"Kết quả phê duyệt — {outcome.campaign_name}",
+        )
     return status
 
 

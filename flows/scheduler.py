@@ -22,9 +22,8 @@ Why each reminder fires once
       database error) is run again at the next sync or start, and one that did is not.
     * The flow itself sends a step at most once whatever happens: ``due_reminders`` picks the
       single latest step not yet sent, and the outbox key ``campaign:unit:kind:tier`` inserts once.
-    * Only one scheduler may use the store (APScheduler 3 has no cross-process lock: two
-      processes on one job store both run every job, measured on this stack):
-      ``acquire_scheduler_lock`` refuses a second one.
+    * Only one scheduler may use the store (two APScheduler processes on one job store each run
+      every job, so jobs run twice): ``acquire_scheduler_lock`` refuses a second one.
 
 The lock dies with the process
     PostgreSQL: a session advisory lock (``pg_try_advisory_lock(key, schema hash)``) held on a

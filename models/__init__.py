@@ -8,6 +8,7 @@ from models.attachment import DossierFile
 from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
+from models.document import CampaignDocument
 from models.nomination import Nomination, ReviewFinding, Submission
 from models.outbox import OutboxMessage
 from models.scheduler import SchedulerJob
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "Ballot",
     "Campaign",
+    "CampaignDocument",
     "CampaignUnit",
     "CouncilMember",
     "CouncilResult",

@@ -51,8 +51,12 @@ class Campaign(CampaignBase, CampaignDeadlines, table=True):
     id: int | None = Field(default=None, primary_key=True)
     stage: CampaignStage = Field(default=CampaignStage.PLANNED, max_length=16)
     created_at: datetime = Field(sa_type=AwareDateTime)
+    # Recorded when the registry numbers the signed decision (services.signing); until then
+    # the decision is a draft ("DỰ THẢO") and nothing sent out quotes a number.
     decision_number: str | None = Field(default=None, max_length=64)
     decision_date: date | None = None
+    decision_signer_name: str | None = Field(default=None, max_length=255)
+    decision_signer_title: str | None = Field(default=None, max_length=255)
 
 
 class CampaignPublic(CampaignBase, CampaignDeadlines):

@@ -18,126 +18,281 @@ class SmtpTlsMode(StrEnum):
     SSL = "ssl"
 
 
+class SignerRole(StrEnum):
+    MINISTER = "minister"  # the minister signs in person: "BỘ TRƯỞNG"
+    DEPUTY = "deputy"  # a deputy minister signs for the minister: "KT. BỘ TRƯỞNG / THỨ TRƯỞNG"
+
+
+# The signature block each role signs under (Decree 30/2020/NĐ-CP, Appendix I: "KT." = ký thay,
+# signing for the head of the agency).
+SIGNATURE_BLOCKS = {
+    SignerRole.MINISTER: "BỘ TRƯỞNG",
+    SignerRole.DEPUTY: "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TONVINH_", env_file=".env", extra="ignore")
 
-    # Runtime state (database, mailbox, generated documents) lives under one folder.
-    var_dir: Path = Path("var")
-    database_url: str = ""  # empty: SQLite file var/tonvinh.sqlite
-    lang: str = "vi"  # operator language; "en" is the fallback
+    # Every field has a description: docs/settings.md is generated from them
+    # (``python -m models.settings_doc``) and a test keeps the two equal.
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_tls: SmtpTlsMode = SmtpTlsMode.NONE
-    smtp_user: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    smtp_sender: str = "thidua@example.gov.vn"
-    smtp_sender_name: str = "Vụ Thi đua - Khen thưởng"
-    smtp_timeout_seconds: float = 20.0  # per read: a peer trickling bytes resets it (below)
+    var_dir: Path = Field(
+        default=Path("var"),
+        description="Folder of the runtime state: SQLite database, mailbox, generated files, "
+        "the portal's secret key.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of tonvinh's database, e.g. postgresql://user@host/db. "
+        "Empty: the SQLite file <var_dir>/tonvinh.sqlite.",
+    )
+    lang: str = Field(
+        default="vi",
+        description="Language of the command line's messages and help: vi, or en.",
+    )
+
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server emails are sent to.")
+    smtp_port: int = Field(default=8025, description="SMTP server's port.")
+    smtp_tls: SmtpTlsMode = Field(
+        default=SmtpTlsMode.NONE,
+        description="none (plain, local server only), starttls (usually port 587) or ssl "
+        "(implicit TLS, usually port 465).",
+    )
+    smtp_user: str = Field(default="", description="SMTP login name; empty: no login.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_sender: str = Field(
+        default="thidua@example.gov.vn", description="From address of every email."
+    )
+    smtp_sender_name: str = Field(
+        default="Vụ Thi đua - Khen thưởng", description="Display name of the From address."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0,
+        description="Socket timeout per read; a peer trickling bytes resets it, so the two "
+        "deadlines below bound the whole exchange.",
+    )
     # Deadlines, not only timeouts: a watchdog closes the socket when one passes, however the
-    # peer trickles its bytes (notifications/deadline.py). Connecting covers the TCP connect,
-    # the greeting, EHLO, STARTTLS and AUTH; a message covers MAIL, RCPT, DATA and the answer.
-    # Both must fit well inside the claim lease (checked below).
-    smtp_connect_deadline_seconds: float = Field(default=20.0, gt=0)
-    smtp_message_deadline_seconds: float = Field(default=20.0, gt=0)
-    # SMTP connections one delivery run opens at once, each sending its own claimed batches:
-    # the wait for one answer overlaps another's. Ask the relay's administrator what it allows;
-    # a crash repeats at most one message per open connection.
+    # peer trickles its bytes (notifications/deadline.py). Both must fit well inside the claim
+    # lease (checked below).
+    smtp_connect_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Deadline to connect: TCP connect, greeting, EHLO, STARTTLS and AUTH. With "
+        "the message deadline it must be less than the outbox claim lease.",
+    )
+    smtp_message_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Deadline to send one message: MAIL, RCPT, DATA and the server's answer.",
+    )
     smtp_connections: int = Field(
-        default=1, ge=1, le=16, description="SMTP connections one delivery run opens at once"
+        default=1,
+        ge=1,
+        le=16,
+        description="SMTP connections one delivery run opens at once, each sending its own "
+        "claimed batches (the wait for one answer overlaps another's). Ask the relay's "
+        "administrator what it allows; a crash repeats at most one message per connection.",
     )
 
     # The department that runs the campaign (configuration, not code: ministries merge).
-    department_name: str = "Vụ Thi đua - Khen thưởng"
-    ministry_name: str = "Bộ Thông tin và Truyền thông"
-    department_head_name: str = "Vụ trưởng Vụ Thi đua - Khen thưởng"
-    department_head_email: str = "vutruong.tdkt@example.gov.vn"
+    department_name: str = Field(
+        default="Vụ Thi đua - Khen thưởng",
+        description="The department that runs the campaign, as letters name it.",
+    )
+    ministry_name: str = Field(
+        default="Bộ Thông tin và Truyền thông",
+        description="The ministry, as letters and the decision name it.",
+    )
+    department_head_name: str = Field(
+        default="Vụ trưởng Vụ Thi đua - Khen thưởng",
+        description="Who escalations to the department are addressed to.",
+    )
+    department_head_email: str = Field(
+        default="vutruong.tdkt@example.gov.vn",
+        description="Where escalations to the department go.",
+    )
 
-    # The unit portal (``tonvinh portal``): each unit's link is "<submission_base_url>/<token>".
-    # The default is the local portal, so the links in emails work out of the box; behind a
-    # reverse proxy set the public address (https://thidua.example.gov.vn/nop, deploy/README.md).
-    submission_base_url: str = "http://127.0.0.1:8030/nop"
-    portal_host: str = "127.0.0.1"
-    portal_port: int = Field(default=8030, ge=1, le=65535)
-    # Signs the portal's anti-forgery tokens. Empty: generated once into var/secret_key (0600).
-    secret_key: SecretStr = SecretStr("")
-    # Unknown links one client address may try within a minute; then it waits (429).
-    portal_misses_per_minute: int = Field(default=20, ge=1)
-    # Uploads (lists, attachments) read and checked at once; more wait their turn, up to the
-    # queue; past it a unit is asked to retry in a minute (503, Retry-After). A deadline-day
-    # rush then costs bounded memory and every unit gets an answer.
+    submission_base_url: str = Field(
+        default="http://127.0.0.1:8030/nop",
+        description="Each unit's link in emails is <this>/<token>. Behind a reverse proxy, the "
+        "public address, e.g. https://thidua.example.gov.vn/nop.",
+    )
+    portal_host: str = Field(default="127.0.0.1", description="Address `tonvinh portal` binds.")
+    portal_port: int = Field(
+        default=8030, ge=1, le=65535, description="Port `tonvinh portal` listens on."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs the portal's anti-forgery tokens and operator sessions. Empty: "
+        "generated once into <var_dir>/secret_key (mode 600).",
+    )
+    portal_misses_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Unknown links one client address may open within a minute; then it is "
+        "answered 429 until the minute has passed.",
+    )
     portal_upload_workers: int = Field(
-        default=4, ge=1, le=64, description="Uploads the portal reads and checks at once"
+        default=4,
+        ge=1,
+        le=64,
+        description="Uploads (lists, attachments) the portal reads and checks at once; parsing "
+        "is CPU work, so more at once would only hold more files in memory.",
     )
     portal_upload_queue: int = Field(
-        default=200, ge=0, description="Uploads that may wait their turn before a 503"
+        default=200,
+        ge=0,
+        description="Uploads that may wait their turn; past that a unit is answered 503 with "
+        "Retry-After before its file is read (nothing kept).",
     )
-    # The largest attachment a unit may add to a dossier (PDF, DOCX, ODT, JPEG, PNG).
-    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="Largest attachment (PDF, DOCX, ODT, JPEG, PNG) a unit may add to a dossier.",
+    )
 
-    # The commendation decision (configuration too: the signer and the ministry's symbol change
-    # with mergers and appointments). A decision is numbered "<n>/<suffix>", e.g. "125/QĐ-BTTTT";
-    # the Ministry of Science and Technology would set "QĐ-BKHCN".
-    decision_number_suffix: str = "QĐ-BTTTT"
-    # The signature block above the signer's name, one line per line of the block; in an
-    # environment variable a line break may be written as the two characters "\n".
-    signer_title: str = "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
-    # Who signs when the operator names nobody (``tonvinh honour --signer``).
-    default_signer: str = "Phan Tâm"
+    operator_base_url: str = Field(
+        default="http://127.0.0.1:8030",
+        description="The portal's address as the operator reaches it: artifacts link each "
+        "document to <this>/dieu-hanh/… . `make up` sets it to the portal it starts.",
+    )
+    operator_auth: SecretStr = Field(
+        default=SecretStr(""),
+        description="The operator area's login, user:password. Empty: the Prefect server's "
+        "PREFECT_SERVER_API_AUTH_STRING (`make up` writes it to var/deploy.env); neither set: "
+        "every login is refused.",
+    )
+    operator_session_hours: float = Field(
+        default=8.0, gt=0, description="How long an operator's login lasts."
+    )
+    operator_login_failures_per_minute: int = Field(
+        default=5,
+        ge=1,
+        description="Failed operator logins one client address may make within a minute; "
+        "then it waits (429).",
+    )
 
-    # Reminder ladder in working days relative to a unit's deadline (negative = before).
-    reminder_offsets: list[int] = Field(default_factory=lambda: [-5, -2, 1])
-    escalation_every_working_days: int = 2
-    max_reminders_per_unit: int = 6
-    # Hour of the day (Vietnam time) a step of the ladder falls due and the scheduler sends it.
-    reminder_send_hour: int = Field(default=8, ge=0, le=23)
+    decision_number_suffix: str = Field(
+        default="QĐ-BTTTT",
+        description="The decision number's symbol after '/': numbers are <n>/<suffix>, e.g. "
+        "125/QĐ-BTTTT (QĐ-BKHCN for the Ministry of Science and Technology).",
+    )
+    signer_role: SignerRole = Field(
+        default=SignerRole.DEPUTY,
+        description="Who signs by default: minister (block 'BỘ TRƯỞNG') or deputy (a deputy "
+        "minister signing for the minister: 'KT. BỘ TRƯỞNG / THỨ TRƯỞNG'). `tonvinh honour "
+        "sign --role` overrides it for one decision.",
+    )
+    signer_title: str = Field(
+        default="",
+        description="A signature block other than the role's, one line per line (write a line "
+        "break as \\n), e.g. 'KT. BỘ TRƯỞNG\\nTHỨ TRƯỞNG THƯỜNG TRỰC'. Empty: the role's block.",
+    )
+    default_signer: str = Field(
+        default="Phan Tâm",
+        description="Signer's name when `tonvinh honour sign --signer` names nobody.",
+    )
 
-    # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}
-    # or {"quorum": "3/4"} (a share may be a fraction, as the rule pack itself writes it; the
-    # pack checks each value and says which key is wrong). The key is the value's path in the
-    # pack: also "tie_break.collective_women_share", "returned_dossier.resubmission_working_days"
-    # and "frozen_nominee.verdict" ("ineligible" or "returned"), where the pack marks them "U".
-    rule_overrides: dict[str, float | str] = Field(default_factory=dict)
+    reminder_offsets: list[int] = Field(
+        default_factory=lambda: [-5, -2, 1],
+        description="The reminder ladder: working days relative to a unit's deadline "
+        "(negative = before), as JSON, e.g. [-5,-2,1].",
+    )
+    escalation_every_working_days: int = Field(
+        default=2,
+        description="After the deadline, a late unit's head is reminded every this many "
+        "working days.",
+    )
+    max_reminders_per_unit: int = Field(
+        default=6, description="No unit gets more reminders than this in one campaign."
+    )
+    reminder_send_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="Hour of the day (Vietnam time) a step of the ladder falls due and the "
+        "scheduler sends it.",
+    )
 
-    # The one scheduler (``tonvinh scheduler``; env TONVINH_SCHEDULER_*). Misfire grace, 6 h by
-    # default: how late a reminder may still go out after its time when the scheduler was down.
-    # Steps fall due at the send hour (08:00 by default): six hours covers a night-time outage
-    # or a morning restart and still delivers the same working day before about 14:00, inside
-    # office hours. A step missed by more is not sent late (it would arrive in the evening or
-    # on another day); the next step of the ladder covers the unit, and ``tonvinh remind``
-    # sends the due step by hand at any time.
-    scheduler_misfire_grace_minutes: int = 6 * 60
-    scheduler_sync_every_minutes: int = 15
-    scheduler_deliver_every_minutes: int = 5
-    scheduler_lock_check_seconds: int = 30
-    # Campaigns whose units sent something through the portal get their artifacts refreshed by
-    # the scheduler at most this often (one flow run for all of them, never one per upload).
-    scheduler_artifacts_every_minutes: int = Field(default=1, ge=1)
-    scheduler_workers: int = 4
+    rule_overrides: dict[str, float | str] = Field(
+        default_factory=dict,
+        description="Values a rule pack marks unconfirmed, as JSON keyed by their path in the "
+        'pack, e.g. {"CSTDCS.council_threshold": 0.75} or {"quorum": "3/4"}; also '
+        "tie_break.collective_women_share, returned_dossier.resubmission_working_days, "
+        "frozen_nominee.verdict (ineligible or returned).",
+    )
 
-    # A unit's Excel list: the upload cap, and the template's row capacity per sheet. Reading any
-    # file is bounded by these (documents.nomination_list.limits): a list of this many rows is
-    # read in a few seconds, and a larger or stranger file is refused with the reason.
-    list_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
-    list_max_rows: int = Field(default=10_000, gt=0)
+    # Misfire grace, 6 h: steps fall due at the send hour (08:00), so six hours covers a night
+    # outage or a morning restart and still delivers before about 14:00, inside office hours; a
+    # step missed by more is not sent late (the next step covers the unit, and `tonvinh remind`
+    # sends the due step by hand at any time).
+    scheduler_misfire_grace_minutes: int = Field(
+        default=6 * 60,
+        description="How late a reminder may still go out after its time when the scheduler "
+        "was down; missed by more, it is skipped (the next step covers the unit).",
+    )
+    scheduler_sync_every_minutes: int = Field(
+        default=15,
+        description="How often the scheduler re-reads campaigns and deadlines into its jobs.",
+    )
+    scheduler_deliver_every_minutes: int = Field(
+        default=5, description="How often the scheduler delivers the outbox (retries)."
+    )
+    scheduler_lock_check_seconds: int = Field(
+        default=30,
+        description="How often a running scheduler checks it still holds the one-scheduler lock.",
+    )
+    scheduler_artifacts_every_minutes: int = Field(
+        default=1,
+        ge=1,
+        description="Campaigns whose units sent something through the portal get their "
+        "artifacts refreshed at most this often (one flow run for all of them).",
+    )
+    scheduler_workers: int = Field(default=4, description="Threads the scheduler runs its jobs on.")
 
-    approval_timeout_seconds: int = 7 * 24 * 3600
-    outbox_batch_size: int = 200
-    # How long a runner's claim on outbox rows lasts without renewal (wall-clock seconds). A
-    # healthy runner renews it before each message that could outlive it, so a long batch keeps
-    # its rows; a dead runner's rows return to the queue within this time.
-    outbox_claim_lease_seconds: float = Field(default=60.0, gt=0)
-    # One delivery run starts no new message after this (seconds); the rest stay due for the
-    # next run. Bounds a run against a slow-but-alive server (~15 s a message).
-    outbox_run_deadline_seconds: float = Field(default=600.0, gt=0)
-    # While a configuration fault (login refused, TLS failure, relay refused) is open, delivery
-    # tries the server at most this often (one connection, not one per message), so a wrong
-    # password does not hammer the server into locking the account. ``tonvinh mail requeue``
-    # tries at once.
-    outbox_fault_probe_minutes: float = Field(default=15.0, ge=0)
+    list_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest Excel list or CSV file read; a larger one is refused unread.",
+    )
+    list_max_rows: int = Field(
+        default=10_000,
+        gt=0,
+        description="A unit's list template's row capacity per sheet; reading is bounded by it.",
+    )
 
-    # An approval recorded from the CLI or a form is tagged with this when no name is given.
-    default_actor: str = "operator"
+    approval_timeout_seconds: int = Field(
+        default=7 * 24 * 3600,
+        description="How long the approval run waits for leadership's form before it fails.",
+    )
+    outbox_batch_size: int = Field(
+        default=200, description="Emails one delivery runner claims at a time."
+    )
+    outbox_claim_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a runner's claim on emails lasts without renewal (wall clock); a "
+        "dead runner's emails return to the queue within this time.",
+    )
+    outbox_run_deadline_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="One delivery run starts no new message after this; the rest wait for the "
+        "next run.",
+    )
+    outbox_fault_probe_minutes: float = Field(
+        default=15.0,
+        ge=0,
+        description="While a configuration fault (login, TLS, relay refused) is open, delivery "
+        "tries the server at most this often; `tonvinh mail requeue` tries at once.",
+    )
+
+    default_actor: str = Field(
+        default="operator",
+        description="Who the audit log names for an action from the CLI or a form that gives "
+        "no name.",
+    )
 
     @field_validator("decision_number_suffix")
     @classmethod
@@ -153,11 +308,7 @@ class Settings(BaseSettings):
     @classmethod
     def _signer_title(cls, value: str) -> str:
         # Environment files and systemd units cannot always hold a real line break.
-        text = unicodedata.normalize("NFC", value).replace("\\n", "\n")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not lines:
-            raise ValueError("signer_title must not be empty (e.g. KT. BỘ TRƯỞNG\\nTHỨ TRƯỞNG)")
-        return "\n".join(lines)
+        return signature_block(value)
 
     @field_validator("default_signer")
     @classmethod
@@ -179,6 +330,12 @@ class Settings(BaseSettings):
                 f"({self.outbox_claim_lease_seconds:g} s). / must be less than the claim lease."
             )
         return self
+
+    def signature_block_for(self, role: SignerRole | None = None) -> str:
+        """The block above the signer's name: the configured title if any, else the role's."""
+        if self.signer_title and role in (None, self.signer_role):
+            return self.signer_title
+        return signature_block(SIGNATURE_BLOCKS[role or self.signer_role])
 
     @property
     def scheduler_misfire_grace(self) -> timedelta:
@@ -202,6 +359,12 @@ class Settings(BaseSettings):
     def attachments_dir(self) -> Path:
         """Dossiers' attachments, each under its SHA-256 (never a name a client chose)."""
         return self.var_dir / "attachments"
+
+
+def signature_block(value: str) -> str:
+    """A block as lines (``\\n`` written as two characters counts as a line break), NFC."""
+    text = unicodedata.normalize("NFC", value).replace("\\n", "\n")
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 @lru_cache

@@ -42,12 +42,18 @@ class CsrfRefused(Exception):
     """A POST without the form's anti-forgery token for this link (or without its cookie)."""
 
 
-def throttle(request: Request) -> MissThrottle:
-    found = getattr(request.app.state, "throttle", None)
+def app_throttle(request: Request, name: str, limit: int) -> MissThrottle:
+    """The app's throttle ``name`` (made on first use with ``limit`` a minute)."""
+    found = getattr(request.app.state, name, None)
     if found is None:
-        found = MissThrottle(get_settings().portal_misses_per_minute)
-        request.app.state.throttle = found
+        found = MissThrottle(limit)
+        setattr(request.app.state, name, found)
     return found
+
+
+def throttle(request: Request) -> MissThrottle:
+    """Unknown links per client address."""
+    return app_throttle(request, "throttle", get_settings().portal_misses_per_minute)
 
 
 def resolve_link(request: Request, token: str) -> UnitLink:

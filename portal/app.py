@@ -1,7 +1,8 @@
 """The unit portal: a thin FastAPI shell over ``services`` (no Prefect, no flow run per request).
 
 ``create_app()`` builds it: the unit's pages and forms (``portal.unit_pages``,
-``portal.unit_forms``), the security headers and the body cap (``portal.middleware``), friendly
+``portal.unit_forms``), the operator's document area (``portal.operator``), the security
+headers and the body cap (``portal.middleware``), friendly
 Vietnamese/English pages for 403, 404, 413, 429 and 500, and the stylesheet. Everything it needs
 per request (settings, database, clock) is read per request, so tests can run one server across
 databases. No JavaScript anywhere: every page works as plain HTML forms.
@@ -30,6 +31,7 @@ from portal.middleware import (
     UploadQueue,
     too_large_page,
 )
+from portal.operator import router as operator_router
 from portal.pages import error_page, render
 from portal.security import MissThrottle
 from portal.unit_forms import router as forms_router
@@ -140,6 +142,7 @@ def create_app() -> FastAPI:
     app.state.throttle = MissThrottle(settings.portal_misses_per_minute)
     app.include_router(pages_router)
     app.include_router(forms_router)
+    app.include_router(operator_router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LinkNotFound, _not_found)

@@ -45,7 +45,8 @@ _ATTACHMENT_UPLOAD = re.compile(r"^/nop/[^/]+/ho-so/[^/]+/tep-dinh-kem/?$")
 
 class SecurityHeaders:
     """Referrer-Policy, CSP, X-Frame-Options, nosniff on every response; ``no-store`` on every
-    page of a unit's link (a shared computer's cache must not keep a unit's data)."""
+    page of a unit's link and of the operator area (a shared computer's cache must not keep a
+    unit's data or a campaign's documents)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -54,7 +55,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = str(scope.get("path", "")).startswith("/nop/")
+        private = str(scope.get("path", "")).startswith(("/nop/", "/dieu-hanh/"))
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:

@@ -3,7 +3,7 @@ they decided (approve, with exclusions; reject; return to the council)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from models import audit
 from models.audit import AuditEntity
 from models.campaign import Campaign, CampaignStage
 from models.council import Approval, ApprovalDecision, CouncilResult
+from models.document import CampaignDocument, DocumentKind
 from models.nomination import Nomination, NominationStatus
 from models.outbox import EmailKind
 from services.campaigns import campaign_pack, load_campaign, set_stage
@@ -208,3 +209,75 @@ def record_approval(
     }[form.decision]
     set_stage(session, campaign, stage, now, approval.approver)
     return ApprovalResult(decision=form.decision, approver=approval.approver, approved=approved)
+
+
+class OutcomeDossier(BaseModel):
+    full_name: str
+    award_name: str
+    status: NominationStatus
+
+
+class ApprovalOutcome(BaseModel):
+    """What leadership decided last, and what became of it: the approval artifact republished
+    after the decision shows this, not the list as it was before."""
+
+    campaign_name: str
+    decision: ApprovalDecision
+    approver: str
+    comment: str
+    decided_at: datetime
+    dossiers: list[OutcomeDossier]
+    # The commendation decision: None until the registry records the signed number.
+    decision_number: str | None
+    decision_date: date | None
+    decision_drafted: bool
+
+
+def approval_outcome(session: Session, campaign_code: str) -> ApprovalOutcome | None:
+    """Leadership's latest answer with its dossiers and the decision's state; None before any."""
+    campaign = load_campaign(session, campaign_code)
+    latest = session.exec(
+        select(Approval)
+        .where(Approval.campaign_id == campaign.id)
+        .order_by(col(Approval.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    pack = campaign_pack(campaign)
+    outcome = (NominationStatus.APPROVED, NominationStatus.EXCLUDED, NominationStatus.HONOURED)
+    rows = session.exec(
+        select(Nomination, CouncilResult.award_code)
+        .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
+        .where(
+            Nomination.campaign_id == campaign.id,
+            col(Nomination.status).in_(outcome),
+            col(CouncilResult.selected).is_(True),
+        )
+        .order_by(col(Nomination.id), col(CouncilResult.id))
+    ).all()
+    drafted = session.exec(
+        select(CampaignDocument.id).where(
+            CampaignDocument.campaign_id == campaign.id,
+            CampaignDocument.kind == DocumentKind.DECISION,
+        )
+    ).first()
+    return ApprovalOutcome(
+        campaign_name=campaign.name,
+        decision=latest.decision,
+        approver=latest.approver,
+        comment=latest.comment,
+        decided_at=latest.decided_at,
+        dossiers=[
+            OutcomeDossier(
+                full_name=nomination.full_name,
+                award_name=pack.awards[code].name_vi if code in pack.awards else code,
+                status=nomination.status,
+            )
+            for nomination, code in rows
+            if latest.decision is ApprovalDecision.APPROVE
+        ],
+        decision_number=campaign.decision_number,
+        decision_date=campaign.decision_date,
+        decision_drafted=drafted is not None,
+    )

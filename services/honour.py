@@ -1,5 +1,7 @@
-"""Honouring: the decision and its annex (DOCX), the honourees list with the amounts (XLSX), the
-invitations, and the campaign closed."""
+"""Honouring: the decision and its annex (DOCX) and the honourees list with the amounts (XLSX),
+drafted once leadership approved; then, when the registry has numbered the signed decision
+(``services.signing``), the same documents signed, the invitations quoting its number, and the
+campaign closed."""
 
 from __future__ import annotations
 
@@ -11,49 +13,52 @@ from sqlmodel import Session, col, select
 from documents.decision import (
     DecisionDoc,
     Honouree,
-    format_decision_number,
     write_decision_docx,
 )
 from documents.honourees import write_honourees_xlsx
 from models.campaign import Campaign, CampaignStage
 from models.council import CouncilResult
+from models.document import DocumentKind
 from models.nomination import Nomination, NominationStatus, NomineeKind
 from models.outbox import EmailKind
 from models.rules.budget import award_amount, base_salary_on, compute_budget
 from models.settings import get_settings
 from models.unit import Unit
 from services.campaigns import campaign_pack, load_campaign, outputs_dir, set_stage
+from services.documents import document_url, store_file
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
 from services.nominations import Transition, move_nominations
 
 
 class DecisionDocuments(BaseModel):
-    """The drafted decision and honourees list, and the figures behind them."""
+    """The decision and honourees list (a draft until signed), and the figures behind them."""
 
-    decision_number: str
-    decision_date: date
+    signed: bool
+    decision_number: str | None  # None: a draft, no number yet
+    decision_date: date | None
     base_salary: int
     honourees: int
     individuals: int
     budget_total: int
     decision_docx: str
     honourees_xlsx: str
+    # Where the operator downloads them (the portal's operator area), from any host.
+    decision_url: str
+    honourees_url: str
     unconfirmed: list[str]
 
 
-def _decision_number(campaign: Campaign) -> str:
-    return campaign.decision_number or format_decision_number(
-        campaign.id or 0, get_settings().decision_number_suffix
-    )
+def decision_file_name(campaign_code: str) -> str:
+    return f"quyet-dinh-{campaign_code}.docx"
 
 
-def write_documents(
-    session: Session, campaign_code: str, now: datetime, signer_name: str
-) -> DecisionDocuments:
-    """Draft the decision and its annex, and the honourees list with each cash amount."""
-    settings = get_settings()
-    campaign = load_campaign(session, campaign_code)
+def honourees_file_name(campaign_code: str) -> str:
+    return f"danh-sach-khen-thuong-{campaign_code}.xlsx"
+
+
+def require_approved(campaign: Campaign) -> None:
+    """The decision is drafted and signed only for an approved (or already honoured) list."""
     if campaign.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
         raise OperatorError(
             "not_approved",
@@ -61,9 +66,22 @@ def write_documents(
             f"Campaign {campaign.code} is not approved yet (stage '{campaign.stage}').",
             stage=str(campaign.stage),
         )
+
+
+def write_documents(
+    session: Session, campaign_code: str, now: datetime, signer_name: str | None = None
+) -> DecisionDocuments:
+    """The decision and its annex and the honourees list with each cash amount: a draft (no
+    number, no date, "DỰ THẢO") until the campaign's decision is signed, the signed text after.
+    The signer is the one recorded at signing, else ``signer_name``, else the default."""
+    settings = get_settings()
+    campaign = load_campaign(session, campaign_code)
+    require_approved(campaign)
     pack = campaign_pack(campaign)
-    decision_date = campaign.decision_date or now.date()
-    base_salary = base_salary_on(decision_date)
+    signed = campaign.decision_number is not None
+    # The amounts follow the base salary in force on the signing day (today, for a draft).
+    decision_date = campaign.decision_date if signed else None
+    base_salary = base_salary_on(decision_date or now.date())
     approved = session.exec(
         select(Nomination, Unit, CouncilResult.award_code)
         .join(Unit, col(Unit.id) == Nomination.unit_id)
@@ -91,37 +109,40 @@ def write_documents(
                 amount=amount,
             )
         )
-    budget = compute_budget([(h.award_code, h.kind) for h in honourees], pack, decision_date)
+    budget = compute_budget(
+        [(h.award_code, h.kind) for h in honourees], pack, decision_date or now.date()
+    )
     # The amounts rest on these multiples; an unconfirmed one must be checked before signing.
     unconfirmed = pack.unconfirmed_notes({h.award_code for h in honourees}, topics=["cash"])
-    campaign.decision_number = _decision_number(campaign)
-    campaign.decision_date = decision_date
-    session.add(campaign)
     folder = outputs_dir(campaign.code)
     folder.mkdir(parents=True, exist_ok=True)
     docx = write_decision_docx(
-        folder / f"quyet-dinh-{campaign.code}.docx",
+        folder / decision_file_name(campaign.code),
         DecisionDoc(
             ministry_name=settings.ministry_name,
             decision_number=campaign.decision_number,
             decision_date=decision_date,
-            signer_title=settings.signer_title,
-            signer_name=signer_name,
+            signer_title=campaign.decision_signer_title or settings.signature_block_for(),
+            signer_name=campaign.decision_signer_name or signer_name or settings.default_signer,
             campaign_name=campaign.name,
             year=campaign.year,
             honourees=honourees,
             legal_basis=[pack.citation],
             total_amount=budget.total,
+            number_suffix=settings.decision_number_suffix,
         ),
     )
     xlsx = write_honourees_xlsx(
-        folder / f"danh-sach-khen-thuong-{campaign.code}.xlsx",
+        folder / honourees_file_name(campaign.code),
         campaign.name,
         campaign.decision_number,
         decision_date,
         honourees,
     )
+    store_file(session, campaign, DocumentKind.DECISION, docx, now)
+    store_file(session, campaign, DocumentKind.HONOUREES, xlsx, now)
     return DecisionDocuments(
+        signed=signed,
         decision_number=campaign.decision_number,
         decision_date=decision_date,
         base_salary=base_salary,
@@ -130,14 +151,24 @@ def write_documents(
         budget_total=budget.total,
         decision_docx=str(docx),
         honourees_xlsx=str(xlsx),
+        decision_url=document_url(campaign.code, docx.name),
+        honourees_url=document_url(campaign.code, xlsx.name),
         unconfirmed=unconfirmed,
     )
 
 
 def invite_and_close(session: Session, campaign_code: str, now: datetime, actor: str) -> int:
-    """Invite each unit with honourees to the ceremony and mark its honourees as honoured."""
+    """Invite each unit with honourees to the ceremony, quoting the signed decision, and mark
+    its honourees as honoured. Only after signing (``services.signing``): an invitation is the
+    ministry announcing an honour, which exists only once the decision is signed."""
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
+    if campaign.decision_number is None:
+        raise OperatorError(
+            "decision_not_signed",
+            f"Quyết định khen thưởng của đợt {campaign.code} chưa được ký và vào số.",
+            f"The decision of campaign {campaign.code} has not been signed and numbered yet.",
+        )
     approved = session.exec(
         select(Nomination).where(
             Nomination.campaign_id == campaign.id,

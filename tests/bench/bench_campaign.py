@@ -115,7 +115,7 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     from flows.approve import ApprovalForm, approve_with
     from flows.council import council_tally
     from flows.dispatch import dispatch_call
-    from flows.honour import honour_campaign
+    from flows.honour import honour_campaign, sign_decision_flow
     from flows.intake import intake_submissions
     from flows.plan import plan_campaign
     from flows.remind import send_reminders
@@ -307,6 +307,14 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
     honour = timed(
         "honour",
         lambda: honour_campaign(common.CAMPAIGN_CODE, now=common.at(wd(plan.approval_due, 1), 9)),
+    )
+    # The decision is a draft until signed; signing sends the invitations and closes.
+    signed_on = wd(plan.approval_due, 2)
+    timed(
+        "sign",
+        lambda: sign_decision_flow(
+            common.CAMPAIGN_CODE, "125/QĐ-BTTTT", signed_on, now=common.at(signed_on, 15)
+        ),
     )
     seconds = total()
     with session_scope() as session:

@@ -55,8 +55,8 @@ def _row(result: dict[str, Any]) -> str:
     elif name == "rush":
         figure = (
             "; ".join(
-                f"{run['clients']} clients: {run['uploads_per_s']}/s, p99 {run['latency_s']['p99']}s, "
-                f"{run['statuses']}"
+                f"{run['clients']} clients: {run['uploads_per_s']}/s, "
+                f"p99 {run['latency_s']['p99']}s, {run['statuses']}"
                 for run in result["runs"]
             )
             + f" (ceiling {result['ceiling']['lists_per_s']}/s)"

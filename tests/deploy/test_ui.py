@@ -12,10 +12,12 @@ import json
 import subprocess
 import sys
 import unicodedata
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from deploy.stack import children
+from models.rules.calendar import vietnam_calendar
 from tests.browser import needs_chromium
 from tests.deploy.conftest import ROOT, RunningStack, wait_until
 
@@ -113,5 +115,15 @@ def test_approve_in_the_ui_after_a_worker_restart(
     # And on to the ceremony.
     honour = stack.deployment_run("honour-campaign/tonvinh", {"campaign_code": CODE})
     assert stack.flow_run(honour)["state_type"] == "COMPLETED"
+    assert stack.prepare("stage", CODE) == "approved"  # a draft: invitations wait for signing
+    signed_on = date.today()  # the stack's clock is the wall clock; the last working day
+    calendar = vietnam_calendar([signed_on.year - 1, signed_on.year])
+    while not calendar.is_working_day(signed_on):
+        signed_on -= timedelta(days=1)
+    sign = stack.deployment_run(
+        "sign-decision/tonvinh",
+        {"campaign_code": CODE, "number": "125/QĐ-BTTTT", "signed_on": signed_on.isoformat()},
+    )
+    assert stack.flow_run(sign)["state_type"] == "COMPLETED"
     assert stack.prepare("stage", CODE) == "honoured"
     assert list((stack.var_dir / "outputs" / CODE).glob("quyet-dinh-*.docx"))

@@ -17,7 +17,7 @@ from documents.decision import (
     format_decision_number,
     write_decision_docx,
 )
-from models.settings import Settings
+from models.settings import Settings, SignerRole
 
 MINISTRY = "Bộ Thông tin và Truyền thông"
 
@@ -167,18 +167,20 @@ def signature_block(path: Path) -> list[str]:
 def test_the_default_settings_give_todays_decision(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("DECISION_NUMBER_SUFFIX", "SIGNER_TITLE", "DEFAULT_SIGNER"):
+    for name in ("DECISION_NUMBER_SUFFIX", "SIGNER_TITLE", "SIGNER_ROLE", "DEFAULT_SIGNER"):
         monkeypatch.delenv(f"TONVINH_{name}", raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.decision_number_suffix == "QĐ-BTTTT"
-    assert settings.signer_title == "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
+    # A deputy minister signs for the minister unless configured otherwise.
+    assert settings.signature_block_for() == "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG"
+    assert settings.signature_block_for(SignerRole.MINISTER) == "BỘ TRƯỞNG"
     assert settings.default_signer == "Phan Tâm"
     number = format_decision_number(125, settings.decision_number_suffix)
     path = write_decision_docx(
         tmp_path / "qd.docx",
         decision(
             decision_number=number,
-            signer_title=settings.signer_title,
+            signer_title=settings.signature_block_for(),
             signer_name=settings.default_signer,
         ),
     )
@@ -202,7 +204,7 @@ def test_a_merged_ministry_configures_its_own_number_and_signature(
         decision(
             ministry_name="Bộ Khoa học và Công nghệ",
             decision_number=format_decision_number(7, settings.decision_number_suffix),
-            signer_title=settings.signer_title,
+            signer_title=settings.signature_block_for(),
             signer_name=settings.default_signer,
         ),
     )
@@ -220,7 +222,6 @@ def test_a_merged_ministry_configures_its_own_number_and_signature(
 def test_an_empty_ministry_string_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in (
         ("DECISION_NUMBER_SUFFIX", " / "),
-        ("SIGNER_TITLE", "\\n"),
         ("DEFAULT_SIGNER", "  "),
     ):
         monkeypatch.setenv(f"TONVINH_{name}", value)
@@ -244,3 +245,26 @@ def test_decision_numbers() -> None:
         format_decision_number(0, "QĐ-BTTTT")
     with pytest.raises(ValueError):
         format_decision_number(1, " ")
+
+
+def test_a_draft_has_no_number_no_date_and_says_so_on_every_page(tmp_path: Path) -> None:
+    path = write_decision_docx(
+        tmp_path / "qd.docx", decision(decision_number=None, decision_date=None)
+    )
+    body, cells = texts(path)
+    document = docx.Document(str(path))
+    assert [p.text for p in document.sections[0].header.paragraphs] == ["DỰ THẢO"]
+    assert body[body.index("QUYẾT ĐỊNH") - 1] == "DỰ THẢO"
+    assert "Số: …/QĐ-BTTTT" in cells and "Hà Nội, ngày … tháng … năm …" in cells
+    assert any("Kèm theo Quyết định số …/QĐ-BTTTT ngày … tháng … năm …" in b for b in body)
+    assert document.core_properties.title == "Dự thảo quyết định khen thưởng"
+    # The template's tags are all filled (a department's edit that broke one would show here).
+    everything = "\n".join(body + cells)
+    assert "{{" not in everything and "{%" not in everything
+
+
+def test_the_signed_decision_has_no_draft_mark(tmp_path: Path) -> None:
+    path = write_decision_docx(tmp_path / "qd.docx", decision())
+    body, _ = texts(path)
+    header = docx.Document(str(path)).sections[0].header.paragraphs
+    assert "DỰ THẢO" not in body and all(not p.text for p in header)

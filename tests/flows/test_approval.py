@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from flows.approve import ApprovalForm, approve_with
 from flows.council import council_tally
 from flows.dispatch import dispatch_call
-from flows.honour import honour_campaign
+from flows.honour import honour_campaign, sign_decision_flow
 from flows.intake import intake_submissions
 from flows.review import review_nominations
 from models.audit import AuditEvent
@@ -78,13 +78,18 @@ def _vote(in_favour: dict[str, int], ids: dict[str, int], now) -> dict:
 
 def _latest_summary() -> str:
     """The campaign's summary artifact as the Prefect UI shows it now."""
+    return _latest("summary")
+
+
+def _latest(suffix: str) -> str:
+    """The campaign's artifact ``<code>-<suffix>`` as the Prefect UI shows it now."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"{CODE}-summary"])),
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"{CODE}-{suffix}"])),
             sort=ArtifactSort.CREATED_DESC,
             limit=1,
         )
@@ -171,9 +176,23 @@ def test_returned_to_the_council_then_approved_with_an_exclusion(
     assert story[3].actor == "Thứ trưởng Phạm Hồng Hải" and "xem xét lại" in story[3].reason
     assert [e.action for e in decisions] == ["decision:return", "decision:approve"]
 
-    honour = honour_campaign(CODE, now=at(campaign.conference_date, 8))
-    assert honour.invitations == 1  # the one unit with an honouree
+    honour = honour_campaign(CODE, now=at(campaign.approval_due, 15))
+    assert honour.invitations == 0  # the invitations wait for the signed decision
+    approval_after_draft = _latest("approval")
+    assert "Dự thảo" in approval_after_draft and "chưa có số" in approval_after_draft
+    with session_scope() as session:
+        signed_on = calendar_for(session, campaign).add_working_days(campaign.approval_due, 1)
+    signed = sign_decision_flow(CODE, "125/QĐ-BTTTT", signed_on, now=at(signed_on, 9))
+    assert signed.invitations == 1  # the one unit with an honouree
     assert "Giai đoạn: **honoured**" in _latest_summary()
+    # The approval artifact, republished, tells the whole outcome: leadership's decision and
+    # the signed commendation decision.
+    approval = _latest("approval")
+    assert "Đã phê duyệt" in approval and "Thứ trưởng Phạm Hồng Hải" in approval
+    assert "Quyết định số 125/QĐ-BTTTT" in approval and "Dự thảo" not in approval
+    assert "Được khen thưởng" in approval and "Không được phê duyệt" in approval
+    assert "giờ Việt Nam" in approval
+    assert "Quyết định số 125/QĐ-BTTTT" in _latest_summary()
 
 
 def test_rejected_list_is_not_honoured(planned: dict, mail_server, tmp_path: Path) -> None:

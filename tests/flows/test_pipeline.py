@@ -13,7 +13,7 @@ from documents.nomination_list import SHEET_META
 from flows.approve import ApprovalForm, approve_with
 from flows.council import council_tally
 from flows.dispatch import dispatch_call
-from flows.honour import honour_campaign
+from flows.honour import honour_campaign, sign_decision_flow
 from flows.intake import intake_submissions
 from flows.remind import send_reminders
 from flows.review import review_nominations
@@ -142,12 +142,21 @@ def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Pa
     )
     assert approval.approved == 2
     honour = honour_campaign(CODE, now=at(campaign.approval_due, 15))
+    # A draft: no number, no invitation, until the registry records the signed decision.
+    assert honour.decision_number is None and honour.invitations == 0
+    assert campaign_row().stage is CampaignStage.APPROVED
+    signed_on = calendar.add_working_days(campaign.approval_due, 1)
+    signed = sign_decision_flow(CODE, "125/QĐ-BTTTT", signed_on, now=at(signed_on, 10))
+    assert signed.invitations == 2
     assert campaign_row().stage is CampaignStage.HONOURED
 
     # The decision and its annex, opened as the department would open them.
     document = docx.Document(honour.decision_docx)
     text = "\n".join(p.text for p in document.paragraphs)
     assert "QUYẾT ĐỊNH" in text and "I. Cá nhân" in text
+    assert "Số: 125/QĐ-BTTTT" in "\n".join(
+        c.text for t in document.tables for r in t.rows for c in r.cells
+    )
     assert "Nguyễn Thị Hương" in text and "Trần Văn Dũng" in text
     sheet = openpyxl.load_workbook(honour.honourees_xlsx).active
     names = {cell.value for row in sheet.iter_rows() for cell in row}

@@ -45,7 +45,8 @@ def plan_and_call() -> CampaignPlan:
             actor="test",
         )
     with session_scope() as session:
-        write_unit_templates(session, CODE)  # what the call carries, as dispatch writes it
+        # What the call carries, as dispatch writes it.
+        write_unit_templates(session, CODE, at(planned.deadlines["dispatch_on"], 8))
         enqueue_calls(session, CODE, at(planned.deadlines["dispatch_on"], 8), "test")
     return planned
 
