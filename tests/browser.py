@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -65,15 +65,24 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def new_page(chromium: Browser, viewport: Any = None) -> Page:
+    """A page in a fresh context of its own (its own cookies: another person), Vietnamese
+    locale, downloads on; closed with the browser."""
+    context = chromium.new_context(
+        viewport=viewport or DESKTOP, locale="vi-VN", accept_downloads=True
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    return opened
+
+
 @pytest.fixture
 def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport=DESKTOP, locale="vi-VN", accept_downloads=True)
+    opened = new_page(chromium)
     try:
-        opened = context.new_page()
-        opened.set_default_timeout(TIMEOUT_MS)
         yield opened
     finally:
-        context.close()
+        opened.context.close()
 
 
 def sideways_overflow(page: Page) -> int:

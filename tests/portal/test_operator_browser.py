@@ -5,8 +5,6 @@ Screenshots: test-output/screenshots/operator-*.png."""
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +15,16 @@ import pytest
 from models.db import session_scope
 from services.honour import decision_file_name, honourees_file_name
 from services.signing import sign_decision
+from tests.browser import PHONE, needs_chromium, new_page
 from tests.flows.conftest import CODE, at
 from tests.portal.operator_support import OPERATOR_PASSWORD, OPERATOR_USER, operator_auth
 from tests.portal.support import Campaign, Portal
 from tests.service_layer.honour_support import NAMES, approve_called_campaign, draft_decision
 
 __all__ = ["operator_auth"]
-# A minimal launcher (the lead may unify it with a shared one in tests/browser.py).
-CHROMIUM = Path(os.environ.get("TONVINH_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 NUMBER = "125/QĐ-BTTTT"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _new_page(browser: Any) -> Any:
-    context = browser.new_context(
-        accept_downloads=True, viewport={"width": 390, "height": 844}, locale="vi-VN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return page
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -77,22 +47,23 @@ def _download(page: Any, name: str, folder: Path) -> bytes:
 
 
 def test_the_operator_downloads_the_decision_and_a_unit_link_is_refused(
-    browser: Any,
+    chromium: Any,
+    screenshots: Path,
     portal: Portal,
     campaign: Campaign,
     operator_auth: None,
     signed: None,
     tmp_path: Path,
 ) -> None:
-    page = _new_page(browser)
+    page = new_page(chromium, PHONE)
     page.goto(f"{portal.url}/dieu-hanh/")
     page.get_by_label("Tên đăng nhập").fill(OPERATOR_USER)
     page.get_by_label("Mật khẩu").fill(OPERATOR_PASSWORD)
-    page.screenshot(path=str(SCREENSHOTS / "operator-01-login.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "operator-01-login.png"), full_page=True)
     page.get_by_role("button", name="Đăng nhập").click()
     page.get_by_role("link", name=CODE).click()
     page.get_by_role("heading", name=f"Tài liệu của đợt {CODE}").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "operator-02-documents.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "operator-02-documents.png"), full_page=True)
 
     decision = docx.Document(io.BytesIO(_download(page, decision_file_name(CODE), tmp_path)))
     cells = "\n".join(c.text for t in decision.tables for r in t.rows for c in r.cells)
@@ -107,7 +78,7 @@ def test_the_operator_downloads_the_decision_and_a_unit_link_is_refused(
 
     # A unit's focal contact, with the unit's own link: the link works on its own page, and
     # opens nothing of the operator area — not as a path, not after visiting the unit's page.
-    unit = _new_page(browser)
+    unit = new_page(chromium, PHONE)
     token = campaign.token(campaign.codes[0])
     answer = unit.goto(f"{portal.url}/nop/{token}/")
     assert answer is not None and answer.status == 200
@@ -116,7 +87,7 @@ def test_the_operator_downloads_the_decision_and_a_unit_link_is_refused(
         assert refused is not None and refused.status == 401, path
         unit.get_by_role("heading", name="Đăng nhập khu vực điều hành").wait_for()
     assert decision_file_name(CODE) not in unit.content()
-    unit.screenshot(path=str(SCREENSHOTS / "operator-03-unit-link-refused.png"), full_page=True)
+    unit.screenshot(path=str(screenshots / "operator-03-unit-link-refused.png"), full_page=True)
     # Even logged in, a token names no campaign.
     found = page.goto(f"{portal.url}/dieu-hanh/{token}/")
     assert found is not None and found.status == 404
