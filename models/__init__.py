@@ -8,6 +8,7 @@ from models.attachment import DossierFile
 from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
+from models.leader_access import LeaderInvite, LeaderToken
 from models.nomination import Nomination, ReviewFinding, Submission
 from models.outbox import OutboxMessage
 from models.scheduler import SchedulerJob
@@ -24,6 +25,8 @@ __all__ = [
     "CouncilResult",
     "DossierFile",
     "HolidayOverride",
+    "LeaderInvite",
+    "LeaderToken",
     "Nomination",
     "OutboxMessage",
     "ReviewFinding",

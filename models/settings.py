@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     # Who signs when the operator names nobody (``tonvinh honour --signer``).
     default_signer: str = "Phan Tâm"
 
+    # The approving leader (lãnh đạo phê duyệt): when the approval flow pauses, this person gets
+    # an email with a personal link to the leadership page "<approval_base_url>/<token>". An
+    # empty name means the default signer; an empty email sends no link (the Prefect UI form
+    # remains, as always, the other door).
+    approver_name: str = ""
+    approver_title: str = "Thứ trưởng"
+    approver_email: str = "thutruong@example.gov.vn"
+    approval_base_url: str = "http://127.0.0.1:8030/duyet"
+
     # Reminder ladder in working days relative to a unit's deadline (negative = before).
     reminder_offsets: list[int] = Field(default_factory=lambda: [-5, -2, 1])
     escalation_every_working_days: int = 2
@@ -151,6 +160,13 @@ class Settings(BaseSettings):
         if not name:
             raise ValueError("default_signer must not be empty")
         return name
+
+    @property
+    def approver(self) -> str:
+        """Who approves: the configured leader, else the default signer."""
+        return " ".join(unicodedata.normalize("NFC", self.approver_name).split()) or (
+            self.default_signer
+        )
 
     @model_validator(mode="after")
     def _deadlines_fit_the_lease(self) -> Settings:

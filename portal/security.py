@@ -38,12 +38,12 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
-def csrf_token(key: bytes, nonce: str, link_id: int) -> str:
+def csrf_token(key: bytes, nonce: str, link_id: int | str) -> str:
     message = f"csrf|{nonce}|{link_id}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def csrf_valid(key: bytes, nonce: str | None, field: str | None, link_id: int) -> bool:
+def csrf_valid(key: bytes, nonce: str | None, field: str | None, link_id: int | str) -> bool:
     if not nonce or not field or len(nonce) > 64 or len(field) != 64:
         return False
     return hmac.compare_digest(csrf_token(key, nonce, link_id), field)

@@ -3,6 +3,7 @@ invitations, and the campaign closed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -48,36 +49,29 @@ def _decision_number(campaign: Campaign) -> str:
     )
 
 
-def write_documents(
-    session: Session, campaign_code: str, now: datetime, signer_name: str
-) -> DecisionDocuments:
-    """Draft the decision and its annex, and the honourees list with each cash amount."""
-    settings = get_settings()
-    campaign = load_campaign(session, campaign_code)
-    if campaign.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
-        raise OperatorError(
-            "not_approved",
-            f"Đợt {campaign.code} chưa được phê duyệt (giai đoạn '{campaign.stage}').",
-            f"Campaign {campaign.code} is not approved yet (stage '{campaign.stage}').",
-            stage=str(campaign.stage),
-        )
+def honourees_of(
+    session: Session,
+    campaign: Campaign,
+    statuses: Sequence[NominationStatus],
+    decision_date: date,
+) -> list[Honouree]:
+    """Each award the council passed for the campaign's dossiers in ``statuses``, one annex line
+    each (title first), with its cash amount on ``decision_date``."""
     pack = campaign_pack(campaign)
-    decision_date = campaign.decision_date or now.date()
     base_salary = base_salary_on(decision_date)
-    approved = session.exec(
+    rows = session.exec(
         select(Nomination, Unit, CouncilResult.award_code)
         .join(Unit, col(Unit.id) == Nomination.unit_id)
         .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
         .where(
             Nomination.campaign_id == campaign.id,
-            col(Nomination.status).in_([NominationStatus.APPROVED, NominationStatus.HONOURED]),
+            col(Nomination.status).in_(list(statuses)),
             col(CouncilResult.selected).is_(True),
         )
-        # Each award the council passed a dossier for is one line of the annex (title first).
         .order_by(Unit.code, col(Nomination.row_number), col(CouncilResult.id))
     ).all()
     honourees = []
-    for nomination, unit, award_code in approved:
+    for nomination, unit, award_code in rows:
         award = pack.awards[award_code]
         amount = award_amount(award.cash_multiple_for(nomination.kind), base_salary)
         honourees.append(
@@ -91,29 +85,62 @@ def write_documents(
                 amount=amount,
             )
         )
+    return honourees
+
+
+def draft_decision(
+    session: Session,
+    campaign: Campaign,
+    statuses: Sequence[NominationStatus],
+    decision_date: date,
+    signer_name: str,
+) -> DecisionDoc:
+    """What the decision says for the dossiers in ``statuses``: the honourees with their amounts,
+    the total, the signer (the approved list for the decision itself; the council's passed list
+    for the draft the approving leader previews)."""
+    settings = get_settings()
+    pack = campaign_pack(campaign)
+    honourees = honourees_of(session, campaign, statuses, decision_date)
     budget = compute_budget([(h.award_code, h.kind) for h in honourees], pack, decision_date)
+    return DecisionDoc(
+        ministry_name=settings.ministry_name,
+        decision_number=_decision_number(campaign),
+        decision_date=decision_date,
+        signer_title=settings.signer_title,
+        signer_name=signer_name,
+        campaign_name=campaign.name,
+        year=campaign.year,
+        honourees=honourees,
+        legal_basis=[pack.citation],
+        total_amount=budget.total,
+    )
+
+
+def write_documents(
+    session: Session, campaign_code: str, now: datetime, signer_name: str
+) -> DecisionDocuments:
+    """Draft the decision and its annex, and the honourees list with each cash amount."""
+    campaign = load_campaign(session, campaign_code)
+    if campaign.stage not in (CampaignStage.APPROVED, CampaignStage.HONOURED):
+        raise OperatorError(
+            "not_approved",
+            f"Đợt {campaign.code} chưa được phê duyệt (giai đoạn '{campaign.stage}').",
+            f"Campaign {campaign.code} is not approved yet (stage '{campaign.stage}').",
+            stage=str(campaign.stage),
+        )
+    pack = campaign_pack(campaign)
+    decision_date = campaign.decision_date or now.date()
+    statuses = (NominationStatus.APPROVED, NominationStatus.HONOURED)
+    draft = draft_decision(session, campaign, statuses, decision_date, signer_name)
+    honourees = draft.honourees
     # The amounts rest on these multiples; an unconfirmed one must be checked before signing.
     unconfirmed = pack.unconfirmed_notes({h.award_code for h in honourees}, topics=["cash"])
-    campaign.decision_number = _decision_number(campaign)
+    campaign.decision_number = draft.decision_number
     campaign.decision_date = decision_date
     session.add(campaign)
     folder = outputs_dir(campaign.code)
     folder.mkdir(parents=True, exist_ok=True)
-    docx = write_decision_docx(
-        folder / f"quyet-dinh-{campaign.code}.docx",
-        DecisionDoc(
-            ministry_name=settings.ministry_name,
-            decision_number=campaign.decision_number,
-            decision_date=decision_date,
-            signer_title=settings.signer_title,
-            signer_name=signer_name,
-            campaign_name=campaign.name,
-            year=campaign.year,
-            honourees=honourees,
-            legal_basis=[pack.citation],
-            total_amount=budget.total,
-        ),
-    )
+    docx = write_decision_docx(folder / f"quyet-dinh-{campaign.code}.docx", draft)
     xlsx = write_honourees_xlsx(
         folder / f"danh-sach-khen-thuong-{campaign.code}.xlsx",
         campaign.name,
@@ -124,10 +151,10 @@ def write_documents(
     return DecisionDocuments(
         decision_number=campaign.decision_number,
         decision_date=decision_date,
-        base_salary=base_salary,
+        base_salary=base_salary_on(decision_date),
         honourees=len(honourees),
         individuals=sum(1 for h in honourees if h.kind == NomineeKind.INDIVIDUAL),
-        budget_total=budget.total,
+        budget_total=draft.total_amount,
         decision_docx=str(docx),
         honourees_xlsx=str(xlsx),
         unconfirmed=unconfirmed,
