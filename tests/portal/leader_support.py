@@ -1,0 +1,185 @@
+"""Helpers for the leader's page tests: a campaign brought to the approval stage through the
+services, a real approval flow run paused in process (against the session's Prefect test
+server), and the leader's link read back from the real email in the Maildir."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from sqlmodel import col, select
+
+from documents.nomination_list import ListHeader, write_filled_list
+from flows.approve import approve_campaign, paused_approval_run
+from models.campaign import CampaignStage
+from models.council import CouncilMemberCreate, CouncilRole
+from models.db import session_scope
+from models.nomination import Nomination, NominationStatus
+from notifications.smtp_server import read_mailbox
+from services.campaigns import award_choices, calendar_for, load_campaign
+from services.council import BallotInput, hold_council
+from services.dispatch import enqueue_calls, write_unit_templates
+from services.intake import receive_list
+from services.plan import plan
+from services.review import review_round
+from tests.documents.builders import individual
+from tests.flows.conftest import CONFERENCE, at
+from tests.portal.support import CSRF_FIELD, body_text
+
+LEADER_LINK = re.compile(r"(https?://[^\s\"'<>]+/duyet/([A-Za-z0-9_-]+))")
+LEADER_SUBJECT = "Trình Lãnh đạo phê duyệt"
+NAMES = ("Nguyễn Thị Hương", "Lê Thị Mai", "Phạm Thu Trang")
+MEMBERS = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
+    CouncilMemberCreate(name=f"Ủy viên {i}") for i in range(2, 11)
+]
+
+
+def to_approval(tmp_path: Path, code: str, units: list[str], names: tuple[str, ...]) -> None:
+    """Plan ``code`` for the sample units already imported, take one list from the first unit
+    with ``names``, review it and let a council of ten pass every dossier unanimously."""
+    with session_scope() as session:
+        planned = plan(
+            session,
+            code=code,
+            year=2018,
+            name=f"Tôn vinh điển hình tiên tiến ({code})",
+            conference_date=CONFERENCE,
+            rule_pack="nd91-2017",
+            now=at(date(2019, 1, 21)),
+            actor="test",
+        )
+    dispatch_on = planned.deadlines["dispatch_on"]
+    with session_scope() as session:
+        write_unit_templates(session, code)
+        enqueue_calls(session, code, at(dispatch_on, 8), "test")
+        campaign = load_campaign(session, code)
+        calendar = calendar_for(session, campaign)
+        choices = award_choices(campaign)
+    header = ListHeader(code, campaign.name, units[0], units[0], campaign.submission_due)
+    rows = [individual(name, "CSTDCS", 1) for name in names]
+    for number, row in enumerate(rows, start=4):
+        row.row_number = number
+    data = write_filled_list(tmp_path / f"{code}.xlsx", header, choices, rows).read_bytes()
+    day = calendar.add_working_days(campaign.submission_due, -3)
+    with session_scope() as session:
+        receive_list(
+            session, code, data, "ds.xlsx", now=at(day, 9), actor="test", unit_code=units[0]
+        )
+    with session_scope() as session:
+        review_round(
+            session, code, [], at(campaign.review_due, 10), "test", force_reason="kiểm thử"
+        )
+    ids = nomination_ids(code)
+    ballots = [
+        BallotInput(nomination_id=i, member_name=m.name, in_favour=True)
+        for i in ids.values()
+        for m in MEMBERS
+    ]
+    with session_scope() as session:
+        hold_council(
+            session,
+            code,
+            MEMBERS,
+            ballots,
+            at(campaign.council_on, 14),
+            "test",
+            force_reason="kiểm thử",
+        )
+        assert load_campaign(session, code).stage is CampaignStage.APPROVAL
+
+
+def nomination_ids(code: str) -> dict[str, int]:
+    with session_scope() as session:
+        campaign = load_campaign(session, code)
+        rows = session.exec(select(Nomination).where(Nomination.campaign_id == campaign.id)).all()
+        return {n.full_name: n.id for n in rows if n.id is not None}
+
+
+def statuses(code: str) -> set[NominationStatus]:
+    with session_scope() as session:
+        campaign = load_campaign(session, code)
+        rows = session.exec(
+            select(Nomination.status).where(col(Nomination.campaign_id) == campaign.id)
+        ).all()
+        return set(rows)
+
+
+@dataclass
+class PausedApproval:
+    """An approval flow run of ``code`` running in a thread, paused for the leader."""
+
+    code: str
+    thread: threading.Thread
+    outcome: dict[str, Any] = field(default_factory=dict)
+    run_id: UUID | None = None
+
+    def wait(self, timeout: float = 60) -> Any:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the approval run did not finish"
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        return self.outcome["result"]
+
+
+def pause_approval(code: str, day: date, timeout_seconds: int = 600) -> PausedApproval:
+    """Start the approval flow in process and wait until its run is paused (the leader's email
+    has then been delivered: the flow sends it before it pauses)."""
+    paused = PausedApproval(code, threading.Thread(target=lambda: None))
+
+    def run() -> None:
+        try:
+            paused.outcome["result"] = approve_campaign(
+                code, now=at(day, 9), timeout_seconds=timeout_seconds
+            )
+        except BaseException as exc:
+            paused.outcome["error"] = exc
+
+    paused.thread = threading.Thread(target=run, name=f"approval-{code}", daemon=True)
+    paused.thread.start()
+    deadline = time.monotonic() + 90
+    while paused.run_id is None:
+        assert paused.thread.is_alive(), paused.outcome
+        assert time.monotonic() < deadline, "the approval run did not pause"
+        paused.run_id = paused_approval_run(code)
+        time.sleep(0.2)
+    return paused
+
+
+def leader_links(mailbox: Path, code: str) -> list[str]:
+    """The leader's links, from the emails for ``code``, oldest first."""
+    found = []
+    for message in read_mailbox(mailbox):
+        subject = str(message["Subject"])
+        if LEADER_SUBJECT in subject and f"[{code}]" in subject:
+            found += [m.group(1) for m in LEADER_LINK.finditer(body_text(message))]
+    return found
+
+
+class Leader:
+    """The approving leader with a browser: one cookie jar, following the emailed link."""
+
+    def __init__(self, link: str) -> None:
+        self.client = httpx.Client(timeout=30, follow_redirects=False)
+        self.link = link
+        self.page_url = link + "/"
+
+    def open(self, path: str = "") -> httpx.Response:
+        return self.client.get(self.page_url + path)
+
+    def csrf(self) -> str:
+        page = self.open()
+        assert page.status_code == 200, page.text
+        match = CSRF_FIELD.search(page.text)
+        assert match, "no form on the page"
+        return match.group(1)
+
+    def answer(self, fields: dict[str, Any], csrf: str | None = None) -> httpx.Response:
+        token = self.csrf() if csrf is None else csrf
+        return self.client.post(self.page_url, data={"csrf": token, **fields})
