@@ -25,8 +25,8 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_leader import approve_through_portal
 from documents.nomination_list import ListHeader, write_filled_list
-from flows.approve import ApprovalForm, approve_with
 from flows.council import CouncilRun, council_tally
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
@@ -58,7 +58,6 @@ from services.units import parse_units_csv, upsert_units
 SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
 CAMPAIGN_CODE = "tdkt-2018"
 CONFERENCE = date(2019, 3, 29)
-APPROVER = "Phan Tâm (Thứ trưởng, Trưởng Ban tổ chức)"
 REVIEWER = "Chuyên viên Vụ Thi đua - Khen thưởng"
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
@@ -300,13 +299,15 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             steps.append(("Thẩm định", review))
         if day == plan.council_on:
             steps.append(("Hội đồng", partial(_council, day, rnd)))
-    approval = ApprovalForm(approver=APPROVER, comment="Đồng ý trình khen thưởng.")
-    steps.append(
-        (
-            "Phê duyệt",
-            partial(approve_with, CAMPAIGN_CODE, approval, now=_at(plan.approval_due, 10)),
-        )
+    # The leader approves from the emailed link, on the portal (cli/demo_leader.py).
+    approve = partial(
+        approve_through_portal,
+        CAMPAIGN_CODE,
+        var_dir / "mailbox",
+        "Đồng ý trình khen thưởng.",
+        now=_at(plan.approval_due, 10),
     )
+    steps.append(("Phê duyệt", approve))
     honour_result: dict[str, Any] = {}
 
     def honour() -> None:

@@ -163,7 +163,8 @@ def approve_when_paused(
         except BaseException as exc:  # re-raised in the caller's thread below
             outcome["error"] = exc
 
-    worker = threading.Thread(target=run, name="approval-flow")
+    # A daemon: if ``answer`` fails, the paused run must not keep the process alive for days.
+    worker = threading.Thread(target=run, name="approval-flow", daemon=True)
     worker.start()
     while worker.is_alive():
         run_id = paused_approval_run(campaign_code)

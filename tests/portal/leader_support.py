@@ -4,7 +4,6 @@ server), and the leader's link read back from the real email in the Maildir."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from models.campaign import CampaignStage
 from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
-from notifications.smtp_server import read_mailbox
 from services.campaigns import award_choices, calendar_for, load_campaign
 from services.council import BallotInput, hold_council
 from services.dispatch import enqueue_calls, write_unit_templates
@@ -31,10 +29,8 @@ from services.plan import plan
 from services.review import review_round
 from tests.documents.builders import individual
 from tests.flows.conftest import CONFERENCE, at
-from tests.portal.support import CSRF_FIELD, body_text
+from tests.portal.support import CSRF_FIELD
 
-LEADER_LINK = re.compile(r"(https?://[^\s\"'<>]+/duyet/([A-Za-z0-9_-]+))")
-LEADER_SUBJECT = "Trình Lãnh đạo phê duyệt"
 NAMES = ("Nguyễn Thị Hương", "Lê Thị Mai", "Phạm Thu Trang")
 MEMBERS = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
     CouncilMemberCreate(name=f"Ủy viên {i}") for i in range(2, 11)
@@ -150,16 +146,6 @@ def pause_approval(code: str, day: date, timeout_seconds: int = 600) -> PausedAp
         paused.run_id = paused_approval_run(code)
         time.sleep(0.2)
     return paused
-
-
-def leader_links(mailbox: Path, code: str) -> list[str]:
-    """The leader's links, from the emails for ``code``, oldest first."""
-    found = []
-    for message in read_mailbox(mailbox):
-        subject = str(message["Subject"])
-        if LEADER_SUBJECT in subject and f"[{code}]" in subject:
-            found += [m.group(1) for m in LEADER_LINK.finditer(body_text(message))]
-    return found
 
 
 class Leader:

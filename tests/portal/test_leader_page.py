@@ -18,6 +18,7 @@ from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import col, select
 
+from cli.demo_leader import leader_links
 from flows.approve import ApprovalForm
 from models.access import LINK_PLACEHOLDER, hash_token
 from models.audit import AuditEvent
@@ -36,7 +37,6 @@ from tests.portal.leader_support import (
     NAMES,
     Leader,
     PausedApproval,
-    leader_links,
     nomination_ids,
     pause_approval,
     statuses,
