@@ -4,8 +4,10 @@ server), and the leader's link read back from the real email in the Maildir."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,24 +15,34 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.flow_runs import resume_flow_run
 from sqlmodel import col, select
 
 from documents.nomination_list import ListHeader, write_filled_list
-from flows.approve import approve_campaign, paused_approval_run
+from flows.approve import ApprovalForm, approve_campaign, paused_approval_run
 from models.campaign import CampaignStage
 from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
+from models.leader_access import LeaderInvite
 from models.nomination import Nomination, NominationStatus
+from models.settings import get_settings
+from notifications.smtp_server import MailboxServer
 from services.campaigns import award_choices, calendar_for, load_campaign
 from services.council import BallotInput, hold_council
 from services.dispatch import enqueue_calls, write_unit_templates
 from services.intake import receive_list
 from services.plan import plan
 from services.review import review_round
+from services.units import import_units
 from tests.documents.builders import individual
-from tests.flows.conftest import CONFERENCE, at
-from tests.portal.support import CSRF_FIELD
+from tests.flows.conftest import CONFERENCE, SAMPLE, at
+from tests.portal.support import CSRF_FIELD, Portal
 
+LEADER = "Nguyễn Văn Hùng"
+TITLE = "Thứ trưởng"
+UNITS = 3
 NAMES = ("Nguyễn Thị Hương", "Lê Thị Mai", "Phạm Thu Trang")
 MEMBERS = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
     CouncilMemberCreate(name=f"Ủy viên {i}") for i in range(2, 11)
@@ -169,3 +181,64 @@ class Leader:
     def answer(self, fields: dict[str, Any], csrf: str | None = None) -> httpx.Response:
         token = self.csrf() if csrf is None else csrf
         return self.client.post(self.page_url, data={"csrf": token, **fields})
+
+
+@pytest.fixture
+def approvals(
+    database: str,
+    mail_server: MailboxServer,
+    portal: Portal,
+    prefect_server: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[PausedApproval]]:
+    """The leader configured, links pointing at the portal under test; every approval run a
+    test pauses is answered (rejected) at the end if the test left it waiting."""
+    monkeypatch.setenv("TONVINH_APPROVAL_BASE_URL", f"{portal.url}/duyet")
+    monkeypatch.setenv("TONVINH_SUBMISSION_BASE_URL", f"{portal.url}/nop")
+    monkeypatch.setenv("TONVINH_APPROVER_NAME", LEADER)
+    monkeypatch.setenv("TONVINH_APPROVER_TITLE", TITLE)
+    monkeypatch.setenv("TONVINH_APPROVER_EMAIL", "thutruong.hung@example.gov.vn")
+    get_settings.cache_clear()
+    portal.reset_throttle()
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[: UNITS + 1]
+    with session_scope() as session:
+        data = ("\n".join(lines) + "\n").encode()
+        import_units(session, data, "u.csv", now=at(date(2019, 1, 18)), actor="test")
+    started: list[PausedApproval] = []
+    yield started
+    for paused in started:
+        if paused.thread.is_alive() and paused.run_id is not None:
+            form = ApprovalForm(decision="reject", approver="Kết thúc kiểm thử", comment="-")
+            # Already answered or timed out: the thread ends by itself.
+            with contextlib.suppress(Exception):
+                resume_flow_run(paused.run_id, run_input=form.model_dump(mode="json"))
+        paused.thread.join(60)
+
+
+def sample_unit_codes() -> list[str]:
+    return [line.split(",")[0] for line in SAMPLE.read_text("utf-8").splitlines()[1 : UNITS + 1]]
+
+
+def paused_for_leader(approvals: list[PausedApproval], tmp_path: Path, code: str) -> PausedApproval:
+    to_approval(tmp_path, code, sample_unit_codes(), NAMES)
+    with session_scope() as session:
+        day = load_campaign(session, code).approval_due
+    paused = pause_approval(code, day)
+    approvals.append(paused)
+    return paused
+
+
+def run_state(paused: PausedApproval) -> str:
+    assert paused.run_id is not None
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(paused.run_id)
+    assert run.state is not None
+    return str(run.state.type.value)
+
+
+def invite_of(code: str) -> LeaderInvite:
+    with session_scope() as session:
+        campaign = load_campaign(session, code)
+        return session.exec(
+            select(LeaderInvite).where(LeaderInvite.campaign_id == campaign.id)
+        ).one()

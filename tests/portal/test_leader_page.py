@@ -4,17 +4,12 @@ Prefect form's own typed input, single use, and the refusals route by route."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import docx
 import httpx
-import pytest
-from prefect.client.orchestration import get_client
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import col, select
 
@@ -24,84 +19,27 @@ from models.access import LINK_PLACEHOLDER, hash_token
 from models.audit import AuditEvent
 from models.council import Approval
 from models.db import session_scope
-from models.leader_access import LeaderInvite, LeaderToken
+from models.leader_access import LeaderToken
 from models.nomination import NominationStatus
 from models.outbox import EmailKind, OutboxMessage
-from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
 from services.approval import ApprovalRequest
-from services.campaigns import load_campaign
-from services.units import import_units
-from tests.flows.conftest import SAMPLE, at
 from tests.portal.leader_support import (
+    LEADER,
     NAMES,
+    TITLE,
     Leader,
     PausedApproval,
+    invite_of,
     nomination_ids,
-    pause_approval,
+    paused_for_leader,
+    run_state,
     statuses,
-    to_approval,
 )
 from tests.portal.support import LINK, Portal, body_text
 
 CODE_A = "tdkt-2018"
 CODE_B = "tdkt-2018-b"
-LEADER = "Nguyễn Văn Hùng"
-TITLE = "Thứ trưởng"
-UNITS = 3
-
-
-@pytest.fixture
-def approvals(
-    database: str,
-    mail_server: MailboxServer,
-    portal: Portal,
-    prefect_server: None,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[list[PausedApproval]]:
-    """The leader configured, links pointing at the portal under test; every approval run a
-    test pauses is answered (rejected) at the end if the test left it waiting."""
-    monkeypatch.setenv("TONVINH_APPROVAL_BASE_URL", f"{portal.url}/duyet")
-    monkeypatch.setenv("TONVINH_SUBMISSION_BASE_URL", f"{portal.url}/nop")
-    monkeypatch.setenv("TONVINH_APPROVER_NAME", LEADER)
-    monkeypatch.setenv("TONVINH_APPROVER_TITLE", TITLE)
-    monkeypatch.setenv("TONVINH_APPROVER_EMAIL", "thutruong.hung@example.gov.vn")
-    get_settings.cache_clear()
-    portal.reset_throttle()
-    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[: UNITS + 1]
-    with session_scope() as session:
-        data = ("\n".join(lines) + "\n").encode()
-        import_units(session, data, "u.csv", now=at(date(2019, 1, 18)), actor="test")
-    started: list[PausedApproval] = []
-    yield started
-    for paused in started:
-        if paused.thread.is_alive() and paused.run_id is not None:
-            form = ApprovalForm(decision="reject", approver="Kết thúc kiểm thử", comment="-")
-            # Already answered or timed out: the thread ends by itself.
-            with contextlib.suppress(Exception):
-                resume_flow_run(paused.run_id, run_input=form.model_dump(mode="json"))
-        paused.thread.join(60)
-
-
-def _units() -> list[str]:
-    return [line.split(",")[0] for line in SAMPLE.read_text("utf-8").splitlines()[1 : UNITS + 1]]
-
-
-def _paused(approvals: list[PausedApproval], tmp_path: Path, code: str) -> PausedApproval:
-    to_approval(tmp_path, code, _units(), NAMES)
-    with session_scope() as session:
-        day = load_campaign(session, code).approval_due
-    paused = pause_approval(code, day)
-    approvals.append(paused)
-    return paused
-
-
-def _run_state(paused: PausedApproval) -> str:
-    assert paused.run_id is not None
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(paused.run_id)
-    assert run.state is not None
-    return str(run.state.type.value)
 
 
 def _unit_token(mailbox: Path) -> str:
@@ -113,18 +51,10 @@ def _unit_token(mailbox: Path) -> str:
     raise AssertionError("no unit link in the mailbox")
 
 
-def _invite(code: str) -> LeaderInvite:
-    with session_scope() as session:
-        campaign = load_campaign(session, code)
-        return session.exec(
-            select(LeaderInvite).where(LeaderInvite.campaign_id == campaign.id)
-        ).one()
-
-
 def test_the_leader_decides_from_the_emailed_link(
     approvals: list[PausedApproval], mail_server: MailboxServer, tmp_path: Path
 ) -> None:
-    paused = _paused(approvals, tmp_path, CODE_A)
+    paused = paused_for_leader(approvals, tmp_path, CODE_A)
     ids = nomination_ids(CODE_A)
 
     # The email: to the configured leader, with a working link; the stored copy keeps the
@@ -141,7 +71,7 @@ def test_the_leader_decides_from_the_emailed_link(
         assert LINK_PLACEHOLDER in row.text_body and token not in row.text_body + row.html_body
         [stored] = session.exec(select(LeaderToken)).all()
         assert stored.token_hash == hash_token(token)
-    invite = _invite(CODE_A)
+    invite = invite_of(CODE_A)
     assert invite.flow_run_id == str(paused.run_id) and invite.approver_name == LEADER
 
     leader = Leader(link)
@@ -174,7 +104,7 @@ def test_the_leader_decides_from_the_emailed_link(
     assert refused.status_code == 422
     assert "Lý do không phê duyệt" in refused.text and "không có gì được lưu" in refused.text
     assert f'value="{excluded}" id="x-{excluded}" checked' in refused.text  # kept as typed
-    assert _run_state(paused) == "PAUSED" and _invite(CODE_A).used_at is None
+    assert run_state(paused) == "PAUSED" and invite_of(CODE_A).used_at is None
 
     reason = "Chưa đủ minh chứng sáng kiến cấp Bộ"
     field = leader.csrf()  # the form as loaded: a double click sends it twice
@@ -194,7 +124,7 @@ def test_the_leader_decides_from_the_emailed_link(
 
     result = paused.wait()
     assert result.approved == 2 and result.approver == LEADER
-    assert _run_state(paused) == "COMPLETED"
+    assert run_state(paused) == "COMPLETED"
     with session_scope() as session:
         [approval] = session.exec(select(Approval)).all()
         [decision] = session.exec(
@@ -234,8 +164,8 @@ def test_the_same_typed_input_as_the_prefect_form() -> None:
 def test_refusals_route_by_route(
     approvals: list[PausedApproval], mail_server: MailboxServer, portal: Portal, tmp_path: Path
 ) -> None:
-    paused_a = _paused(approvals, tmp_path, CODE_A)
-    paused_b = _paused(approvals, tmp_path, CODE_B)
+    paused_a = paused_for_leader(approvals, tmp_path, CODE_A)
+    paused_b = paused_for_leader(approvals, tmp_path, CODE_B)
     [link_a] = leader_links(mail_server.mailbox_dir, CODE_A)
     [link_b] = leader_links(mail_server.mailbox_dir, CODE_B)
     ids_a = nomination_ids(CODE_A)
@@ -254,7 +184,7 @@ def test_refusals_route_by_route(
         }
     )
     assert cross.status_code == 422 and "không thuộc danh sách trình" in cross.text
-    assert _run_state(paused_b) == "PAUSED" and _run_state(paused_a) == "PAUSED"
+    assert run_state(paused_b) == "PAUSED" and run_state(paused_a) == "PAUSED"
 
     # CSRF: no field, a wrong one, or B's field on A's link: 403, nothing done.
     assert (
@@ -267,7 +197,7 @@ def test_refusals_route_by_route(
     assert (
         leader_a.answer({"decision": "approve_all", "approver": LEADER}, field_b).status_code == 403
     )
-    assert _invite(CODE_A).used_at is None and _run_state(paused_a) == "PAUSED"
+    assert invite_of(CODE_A).used_at is None and run_state(paused_a) == "PAUSED"
 
     # Other people's tokens: a unit's link on /duyet/, the leader's on /nop/, unknown ones.
     client = httpx.Client(base_url=portal.url)
@@ -300,7 +230,7 @@ def test_refusals_route_by_route(
     for fields, says in cases:
         refused = leader_a.answer(fields)
         assert refused.status_code == 422 and says in refused.text, fields
-    assert _invite(CODE_A).used_at is None
+    assert invite_of(CODE_A).used_at is None
 
     # Answered through the Prefect UI's door instead: the link closes with the pause.
     assert paused_a.run_id is not None
