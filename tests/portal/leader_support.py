@@ -22,8 +22,9 @@ from sqlmodel import col, select
 
 from documents.nomination_list import ListHeader, write_filled_list
 from flows.approve import ApprovalForm, approve_campaign, paused_approval_run
+from models.audit import AuditEvent
 from models.campaign import CampaignStage
-from models.council import CouncilMemberCreate, CouncilRole
+from models.council import Approval, CouncilMemberCreate, CouncilRole
 from models.db import session_scope
 from models.leader_access import LeaderInvite
 from models.nomination import Nomination, NominationStatus
@@ -242,3 +243,13 @@ def invite_of(code: str) -> LeaderInvite:
         return session.exec(
             select(LeaderInvite).where(LeaderInvite.campaign_id == campaign.id)
         ).one()
+
+
+def recorded_approval() -> tuple[Approval, AuditEvent]:
+    """The one approval recorded and its audit entry."""
+    with session_scope() as session:
+        [approval] = session.exec(select(Approval)).all()
+        [decision] = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "decision:approve")
+        ).all()
+    return approval, decision

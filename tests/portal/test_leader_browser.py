@@ -11,12 +11,8 @@ from typing import Any
 
 import docx
 import pytest
-from sqlmodel import select
 
 from cli.demo_leader import leader_links
-from models.audit import AuditEvent
-from models.council import Approval
-from models.db import session_scope
 from models.nomination import NominationStatus
 from notifications.smtp_server import MailboxServer
 from tests.deploy.conftest import SCREENSHOTS
@@ -27,6 +23,7 @@ from tests.portal.leader_support import (
     TITLE,
     PausedApproval,
     paused_for_leader,
+    recorded_approval,
     run_state,
     statuses,
 )
@@ -96,11 +93,7 @@ def test_the_leader_approves_in_a_browser(
     result = paused.wait()
     assert result.approved == len(NAMES)
     assert run_state(paused) == "COMPLETED"
-    with session_scope() as session:
-        [approval] = session.exec(select(Approval)).all()
-        [decision] = session.exec(
-            select(AuditEvent).where(AuditEvent.action == "decision:approve")
-        ).all()
+    approval, decision = recorded_approval()
     assert approval.approver == f"{LEADER} ({TITLE})" == decision.actor
     assert approval.flow_run_id == str(paused.run_id)
     assert statuses("tdkt-2018") == {NominationStatus.APPROVED}

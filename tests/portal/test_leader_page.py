@@ -33,6 +33,7 @@ from tests.portal.leader_support import (
     invite_of,
     nomination_ids,
     paused_for_leader,
+    recorded_approval,
     run_state,
     statuses,
 )
@@ -125,11 +126,8 @@ def test_the_leader_decides_from_the_emailed_link(
     result = paused.wait()
     assert result.approved == 2 and result.approver == LEADER
     assert run_state(paused) == "COMPLETED"
+    approval, decision = recorded_approval()
     with session_scope() as session:
-        [approval] = session.exec(select(Approval)).all()
-        [decision] = session.exec(
-            select(AuditEvent).where(AuditEvent.action == "decision:approve")
-        ).all()
         excluded_story = session.exec(
             select(AuditEvent)
             .where(AuditEvent.entity == "nomination", AuditEvent.entity_id == int(excluded))
