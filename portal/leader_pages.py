@@ -85,13 +85,16 @@ def _binding(link: LeaderLink) -> str:
     return f"duyet|{link.token_id}"
 
 
-def _closed_page(request: Request, link: LeaderLink) -> Response | None:
-    """The page to show instead of the form, if the form cannot be answered now."""
+def _closed_page(
+    request: Request, link: LeaderLink, *, check_pause: bool = True
+) -> Response | None:
+    """The page to show instead of the form, if the form cannot be answered now. (An answer
+    checks the pause only once it holds the invite: ``_claim_and_resume``.)"""
     if link.used_at is not None:
         return render(request, "leader_sent.html.j2", {"link": link})
     if not prefect_reachable(request):
         return error_page(request, 503, *NO_PREFECT)
-    if not is_paused(link.flow_run_id):
+    if check_pause and not is_paused(link.flow_run_id):
         return error_page(request, 404, *CLOSED)
     return None
 
@@ -168,17 +171,12 @@ def _text(form: FormData, name: str, limit: int = 4000) -> str:
 
 
 def _answer(request: Request, link: LeaderLink, form: FormData) -> Response:
-    closed = _closed_page(request, link)
+    closed = _closed_page(request, link, check_pause=False)
     if closed is not None:
         return closed
     excluded = [v for v in form.getlist("excluded") if isinstance(v, str)]
-    values: dict[str, Any] = {
-        "decision": _text(form, "decision", 32),
-        "excluded": excluded,
-        "exclusion_reason": _text(form, "exclusion_reason"),
-        "comment": _text(form, "comment"),
-        "approver": _text(form, "approver", 300),
-    }
+    choice, reason = _text(form, "decision", 32), _text(form, "exclusion_reason")
+    comment, approver = _text(form, "comment"), _text(form, "approver", 300)
     try:
         with session_scope() as session:
             view = leader_view(session, link)
@@ -186,13 +184,20 @@ def _answer(request: Request, link: LeaderLink, form: FormData) -> Response:
         return error_page(request, 404, *CLOSED)
     answer, errors = leader_request(
         view.listed,
-        choice=_text(form, "decision", 32),
+        choice=choice,
         excluded=excluded,
-        reason=_text(form, "exclusion_reason"),
-        comment=_text(form, "comment"),
-        approver=_text(form, "approver", 300),
+        reason=reason,
+        comment=comment,
+        approver=approver,
     )
     if answer is None:
+        values = {
+            "decision": choice,
+            "excluded": excluded,
+            "exclusion_reason": reason,
+            "comment": comment,
+            "approver": approver,
+        }
         return _render_form(request, link, status_code=422, errors=errors, values=values)
     if not _claim_and_resume(link, answer):
         # Someone (a double click) sent it first: say so, resume nothing.
@@ -202,10 +207,14 @@ def _answer(request: Request, link: LeaderLink, form: FormData) -> Response:
 
 def _claim_and_resume(link: LeaderLink, answer: ApprovalRequest) -> bool:
     """Mark the invite used and resume the run, both or neither (``RunNotPaused`` rolls the
-    mark back); False if the invite was used already."""
+    mark back); False if the invite was used already. The pause is checked only once the
+    invite is held: a double click's second request waits here for the first, then finds the
+    invite used (not the run resumed, which would read as "closed")."""
     with session_scope() as session:
         if not claim_invite(session, link.invite_id, answer.decision, clock.now()):
             return False
+        if not is_paused(link.flow_run_id):
+            raise RunNotPaused()
         # The same typed input as the Prefect UI form (ApprovalForm is ApprovalRequest).
         resume(link.flow_run_id, answer.model_dump(mode="json"))
     return True
