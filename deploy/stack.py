@@ -282,6 +282,8 @@ def environment(stack: Stack, auth: str) -> dict[str, str]:
             # The links in every email open this stack's portal, unless a public one is set.
             "TONVINH_SUBMISSION_BASE_URL": env.get("TONVINH_SUBMISSION_BASE_URL")
             or f"{stack.portal_url}/nop",
+            "TONVINH_APPROVAL_BASE_URL": env.get("TONVINH_APPROVAL_BASE_URL")
+            or f"{stack.portal_url}/duyet",
         }
     )
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")

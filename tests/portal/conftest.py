@@ -3,6 +3,6 @@ the real app under uvicorn on a free loopback port, a campaign whose calls were 
 (``leader_support.py``) the approving leader's paused approval runs."""
 
 from tests.portal.leader_support import approvals
-from tests.portal.support import browsers, campaign, portal
+from tests.portal.support import browsers, campaign, logged, portal
 
-__all__ = ["approvals", "browsers", "campaign", "portal"]
+__all__ = ["approvals", "browsers", "campaign", "logged", "portal"]

@@ -38,7 +38,7 @@ from tests.portal.leader_support import (
     run_state,
     statuses,
 )
-from tests.portal.support import LINK, Portal, body_text
+from tests.portal.support import LINK, LogLines, Portal, body_text
 
 CODE_A = "tdkt-2018"
 CODE_B = "tdkt-2018-b"
@@ -54,7 +54,7 @@ def _unit_token(mailbox: Path) -> str:
 
 
 def test_the_leader_decides_from_the_emailed_link(
-    approvals: list[PausedApproval], mail_server: MailboxServer, tmp_path: Path
+    approvals: list[PausedApproval], mail_server: MailboxServer, tmp_path: Path, logged: LogLines
 ) -> None:
     paused = paused_for_leader(approvals, tmp_path, CODE_A)
     ids = nomination_ids(CODE_A)
@@ -143,6 +143,10 @@ def test_the_leader_decides_from_the_emailed_link(
     assert decision.actor == LEADER and decision.details["exclusion_reason"] == reason
     assert excluded_story[-1].to_state == "excluded" and excluded_story[-1].reason == reason
     assert statuses(CODE_A) == {NominationStatus.APPROVED, NominationStatus.EXCLUDED}
+
+    # The access log names the pages, never the leader's token.
+    lines = "\n".join(logged.lines)
+    assert '"GET /duyet/…/du-thao-quyet-dinh.docx HTTP/1.1" 200' in lines and token not in lines
 
     # Single use: a second submission (a double click) resumes nothing, records nothing.
     again = leader.answer({"decision": "approve_all", "approver": LEADER}, field)
