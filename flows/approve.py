@@ -99,14 +99,17 @@ def approve_campaign(
     campaign_code: str,
     now: datetime | None = None,
     timeout_seconds: int | None = None,
+    email_leader: bool = True,
 ) -> ApprovalRun:
-    """Put the council's list before leadership and wait for the decision on the flow run page."""
+    """Put the council's list before leadership and wait for the decision: on the approving
+    leader's page (the emailed link) or on the flow run page. ``email_leader`` False sends no
+    link (the CLI answers the form itself at once)."""
     summary, _ids = prepare_approval(campaign_code)
     form_type = ApprovalForm.with_initial_data(
         description=summary, decision=ApprovalDecision.APPROVE
     )
     timeout = timeout_seconds or get_settings().approval_timeout_seconds
-    if flow_run.id:
+    if email_leader and flow_run.id:
         # The leader's link resumes this very run; sent before the pause so it is in the
         # leader's inbox while the run waits (idempotent: a suspended run starting again from
         # the top finds its invite and queues nothing new).
@@ -150,7 +153,10 @@ def paused_approval_run(campaign_code: str) -> UUID | None:
 
 
 def approve_when_paused(
-    campaign_code: str, answer: Callable[[UUID], None], now: datetime | None = None
+    campaign_code: str,
+    answer: Callable[[UUID], None],
+    now: datetime | None = None,
+    email_leader: bool = True,
 ) -> ApprovalRun:
     """Run the approval flow in process and, once its run is paused, call ``answer(run_id)``,
     which must resume it (from code, or as the leader does through the portal); returns the
@@ -159,7 +165,7 @@ def approve_when_paused(
 
     def run() -> None:
         try:
-            outcome["result"] = approve_campaign(campaign_code, now=now)
+            outcome["result"] = approve_campaign(campaign_code, now=now, email_leader=email_leader)
         except BaseException as exc:  # re-raised in the caller's thread below
             outcome["error"] = exc
 
@@ -187,4 +193,5 @@ def approve_with(
     def answer(run_id: UUID) -> None:
         resume_flow_run(run_id, run_input=form.model_dump(mode="json"))
 
-    return approve_when_paused(campaign_code, answer, now)
+    # The answer is given here, within a second: no link to email the leader.
+    return approve_when_paused(campaign_code, answer, now, email_leader=False)

@@ -63,6 +63,14 @@ CLOSED = (
         "the emulation and commendation department.",
     ),
 )
+NO_DRAFT = (
+    ("Chưa có dự thảo quyết định", "No draft decision"),
+    (
+        "Danh sách trình không có hồ sơ nào được Hội đồng thông qua, nên không có dự thảo "
+        "quyết định khen thưởng.",
+        "The council passed no dossier, so there is no draft decision.",
+    ),
+)
 NO_PREFECT = (
     ("Xin phê duyệt trong giao diện Prefect", "Please approve in the Prefect UI"),
     (
@@ -155,6 +163,8 @@ def _preview(request: Request, token: str) -> Response:
             name, data = decision_preview(session, link)
     except OperatorError:
         return error_page(request, 404, *CLOSED)
+    except ValueError:  # nothing passed: a decision honouring nobody is not a document
+        return error_page(request, 404, *NO_DRAFT)
     return Response(
         data, media_type=DOCX, headers={"content-disposition": content_disposition(name)}
     )

@@ -250,3 +250,8 @@ def test_refusals_route_by_route(
     with session_scope() as session:
         assert len(session.exec(select(Approval)).all()) == 1
     assert re.search(r"Mã lỗi.*404", closed.text, re.S)
+
+    # Campaign B's leader reads the page in English too (the choice is the request's own).
+    english = httpx.Client().get(leader_b.page_url, params={"lang": "en"})
+    assert "Download the draft decision (DOCX)" in english.text
+    assert "Approve except the dossiers ticked" in english.text
