@@ -28,9 +28,9 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_leader import approve_through_portal
 from cli.demo_units import PortalTally, latest_links, say_no_nominations, send_list
 from flows.admin import extend_deadline_flow
-from flows.approve import ApprovalForm, approve_with
 from flows.council import CouncilRun, council_tally
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign, sign_decision_flow
@@ -63,7 +63,6 @@ from services.units import parse_units_csv, upsert_units
 SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
 CAMPAIGN_CODE = "tdkt-2018"
 CONFERENCE = date(2019, 3, 29)
-APPROVER = "Phan Tâm (Thứ trưởng, Trưởng Ban tổ chức)"
 DECISION_NUMBER = "125/QĐ-BTTTT"
 REVIEWER = "Chuyên viên Vụ Thi đua - Khen thưởng"
 
@@ -215,8 +214,9 @@ def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> D
         _configure(var_dir, server.port)
         upgrade()
         with running_portal() as portal_url:
-            # The links in the emails open this portal (a real server on loopback).
+            # The links in the emails (units', the leader's) open this portal on loopback.
             os.environ["TONVINH_SUBMISSION_BASE_URL"] = f"{portal_url}/nop"
+            os.environ["TONVINH_APPROVAL_BASE_URL"] = f"{portal_url}/duyet"
             get_settings.cache_clear()
             summary = _simulate(var_dir, units, seed, show_progress)
         summary.mailbox_messages = len(read_mailbox(var_dir / "mailbox"))
@@ -337,13 +337,15 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             steps.append(("Thẩm định", review))
         if day == plan.council_on:
             steps.append(("Hội đồng", partial(_council, day, rnd)))
-    approval = ApprovalForm(approver=APPROVER, comment="Đồng ý trình khen thưởng.")
-    steps.append(
-        (
-            "Phê duyệt",
-            partial(approve_with, CAMPAIGN_CODE, approval, now=_at(plan.approval_due, 10)),
-        )
+    # The leader approves from the emailed link, on the portal (cli/demo_leader.py).
+    approve = partial(
+        approve_through_portal,
+        CAMPAIGN_CODE,
+        var_dir / "mailbox",
+        "Đồng ý trình khen thưởng.",
+        now=_at(plan.approval_due, 10),
     )
+    steps.append(("Phê duyệt", approve))
     honour_result: dict[str, Any] = {}
 
     def honour() -> None:

@@ -286,6 +286,8 @@ def environment(stack: Stack, auth: str) -> dict[str, str]:
             or f"{stack.portal_url}/nop",
             # Artifacts link each document to this stack's operator area (portal /dieu-hanh/).
             "TONVINH_OPERATOR_BASE_URL": env.get("TONVINH_OPERATOR_BASE_URL") or stack.portal_url,
+            "TONVINH_APPROVAL_BASE_URL": env.get("TONVINH_APPROVAL_BASE_URL")
+            or f"{stack.portal_url}/duyet",
         }
     )
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")

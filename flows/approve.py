@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,7 +27,6 @@ from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
-from pydantic import Field
 
 from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
@@ -35,23 +35,17 @@ from models.council import ApprovalDecision
 from models.db import session_scope
 from models.settings import get_settings
 from services.approval import ApprovalRequest, ApprovalResult, approval_list, record_approval
+from services.leadership import invite_leader
 
 APPROVAL_PAUSE_KEY = "approval"
 IN_PROCESS_POLL_SECONDS = 2
 
 
-class ApprovalForm(RunInput):
-    """Phê duyệt danh sách khen thưởng (approve the list of honourees)."""
+class ApprovalForm(RunInput, ApprovalRequest):
+    """Phê duyệt danh sách khen thưởng (approve the list of honourees).
 
-    decision: ApprovalDecision = Field(
-        default=ApprovalDecision.APPROVE,
-        description="Phê duyệt / Từ chối / Trả lại (approve / reject / return)",
-    )
-    approver: str = Field(min_length=2, description="Họ tên người phê duyệt (approver's name)")
-    exclude_nomination_ids: list[int] = Field(
-        default_factory=list, description="Số hồ sơ không phê duyệt (nominations to exclude)"
-    )
-    comment: str = Field(default="", description="Ý kiến (comment)")
+    The fields are ``services.approval.ApprovalRequest``'s: the leader's page in the portal
+    resumes the run with that model's dump, the very input this form takes."""
 
 
 @stage_task(name="prepare-approval")
@@ -76,6 +70,14 @@ def prepare_approval(campaign_code: str) -> tuple[str, list[int]]:
     return markdown, [d.nomination_id for d in listed.dossiers]
 
 
+@stage_task(name="invite-leader")
+def invite_leader_task(campaign_code: str, run_id: str, now: datetime) -> int | None:
+    """Email the approving leader a personal link to decide on the portal (none configured:
+    the Prefect UI form is the only door)."""
+    with session_scope() as session:
+        return invite_leader(session, campaign_code, run_id, now, get_settings())
+
+
 @stage_task(name="record-approval")
 def record_approval_task(
     campaign_code: str, form: ApprovalForm, now: datetime, run_id: str | None
@@ -97,13 +99,22 @@ def approve_campaign(
     campaign_code: str,
     now: datetime | None = None,
     timeout_seconds: int | None = None,
+    email_leader: bool = True,
 ) -> ApprovalRun:
-    """Put the council's list before leadership and wait for the decision on the flow run page."""
+    """Put the council's list before leadership and wait for the decision: on the approving
+    leader's page (the emailed link) or on the flow run page. ``email_leader`` False sends no
+    link (the CLI answers the form itself at once)."""
     summary, _ids = prepare_approval(campaign_code)
     form_type = ApprovalForm.with_initial_data(
         description=summary, decision=ApprovalDecision.APPROVE
     )
     timeout = timeout_seconds or get_settings().approval_timeout_seconds
+    if email_leader and flow_run.id:
+        # The leader's link resumes this very run; sent before the pause so it is in the
+        # leader's inbox while the run waits (idempotent: a suspended run starting again from
+        # the top finds its invite and queues nothing new).
+        invite_leader_task(campaign_code, str(flow_run.id), resolve(now))
+        deliver_outbox(resolve(now))
     if deployment.id:
         # Run by a worker: suspend. The process exits and nothing waits in memory, so a wait of
         # days survives worker restarts; on Resume the server reschedules the run, a worker
@@ -141,28 +152,46 @@ def paused_approval_run(campaign_code: str) -> UUID | None:
     return next((r.id for r in runs if r.parameters.get("campaign_code") == campaign_code), None)
 
 
-def approve_with(
-    campaign_code: str, form: ApprovalForm, now: datetime | None = None
+def approve_when_paused(
+    campaign_code: str,
+    answer: Callable[[UUID], None],
+    now: datetime | None = None,
+    email_leader: bool = True,
 ) -> ApprovalRun:
-    """Run the approval flow and answer its form from code (CLI and demo): the same pause, the
-    same validation and audit as a person resuming it in the Prefect UI."""
+    """Run the approval flow in process and, once its run is paused, call ``answer(run_id)``,
+    which must resume it (from code, or as the leader does through the portal); returns the
+    run's result."""
     outcome: dict[str, Any] = {}  # the run's result or its exception, from the worker thread
 
     def run() -> None:
         try:
-            outcome["result"] = approve_campaign(campaign_code, now=now)
+            outcome["result"] = approve_campaign(campaign_code, now=now, email_leader=email_leader)
         except BaseException as exc:  # re-raised in the caller's thread below
             outcome["error"] = exc
 
-    worker = threading.Thread(target=run, name="approval-flow")
+    # A daemon: if ``answer`` fails, the paused run must not keep the process alive for days.
+    worker = threading.Thread(target=run, name="approval-flow", daemon=True)
     worker.start()
     while worker.is_alive():
         run_id = paused_approval_run(campaign_code)
         if run_id is not None:
-            resume_flow_run(run_id, run_input=form.model_dump(mode="json"))
+            answer(run_id)
             break
         time.sleep(0.2)
     worker.join()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
+
+
+def approve_with(
+    campaign_code: str, form: ApprovalForm, now: datetime | None = None
+) -> ApprovalRun:
+    """Run the approval flow and answer its form from code (CLI and demo): the same pause, the
+    same validation and audit as a person resuming it in the Prefect UI."""
+
+    def answer(run_id: UUID) -> None:
+        resume_flow_run(run_id, run_input=form.model_dump(mode="json"))
+
+    # The answer is given here, within a second: no link to email the leader.
+    return approve_when_paused(campaign_code, answer, now, email_leader=False)

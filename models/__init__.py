@@ -9,6 +9,7 @@ from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.document import CampaignDocument
+from models.leader_access import LeaderInvite, LeaderToken
 from models.nomination import Nomination, ReviewFinding, Submission
 from models.outbox import OutboxMessage
 from models.scheduler import SchedulerJob
@@ -26,6 +27,8 @@ __all__ = [
     "CouncilResult",
     "DossierFile",
     "HolidayOverride",
+    "LeaderInvite",
+    "LeaderToken",
     "Nomination",
     "OutboxMessage",
     "ReviewFinding",

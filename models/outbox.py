@@ -42,6 +42,9 @@ class EmailKind(StrEnum):
     RECEIPT = "receipt"  # a list was stored: what was received (tier: the submission id)
     LIST_REJECTED = "list_rejected"  # the operator's intake refused a list naming the unit
     NOT_ELIGIBLE = "not_eligible"  # review found dossiers not eligible (tier: the unit's round)
+    # The approving leader's link to decide a paused approval run (tier: the LeaderInvite id;
+    # delivery mints the token, models.leader_access).
+    LEADER_APPROVAL = "leader_approval"
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.

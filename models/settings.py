@@ -193,6 +193,25 @@ class Settings(BaseSettings):
         default="Phan Tâm",
         description="Signer's name when `tonvinh honour sign --signer` names nobody.",
     )
+    # The approving leader (lãnh đạo phê duyệt): when the approval flow pauses, this person gets
+    # an email with a personal link to the leadership page; the Prefect UI form stays the other
+    # door.
+    approver_name: str = Field(
+        default="", description="The approving leader's name; empty: the default signer."
+    )
+    approver_title: str = Field(
+        default="Thứ trưởng", description="The approving leader's title, as the email names it."
+    )
+    approver_email: str = Field(
+        default="thutruong@example.gov.vn",
+        description="Where the approving leader's link goes when the approval flow pauses; "
+        "empty sends no link (approval then only in the Prefect UI).",
+    )
+    approval_base_url: str = Field(
+        default="http://127.0.0.1:8030/duyet",
+        description="The leader's link is <this>/<token>; behind a reverse proxy, the public "
+        "address.",
+    )
 
     reminder_offsets: list[int] = Field(
         default_factory=lambda: [-5, -2, 1],
@@ -317,6 +336,13 @@ class Settings(BaseSettings):
         if not name:
             raise ValueError("default_signer must not be empty")
         return name
+
+    @property
+    def approver(self) -> str:
+        """Who approves: the configured leader, else the default signer."""
+        return " ".join(unicodedata.normalize("NFC", self.approver_name).split()) or (
+            self.default_signer
+        )
 
     @model_validator(mode="after")
     def _deadlines_fit_the_lease(self) -> Settings:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +28,8 @@ from portal.security import (
     new_nonce,
 )
 from services.links import UnitLink, open_link
+
+T = TypeVar("T")
 
 
 class LinkNotFound(Exception):
@@ -56,20 +60,26 @@ def throttle(request: Request) -> MissThrottle:
     return app_throttle(request, "throttle", get_settings().portal_misses_per_minute)
 
 
-def resolve_link(request: Request, token: str) -> UnitLink:
-    """The unit part the token opens; raises ``Throttled`` for an address that tried too many
-    unknown tokens, ``LinkNotFound`` for a token that opens nothing (and counts the miss)."""
+def resolve_token(request: Request, open_token: Callable[[Session], T | None]) -> T:
+    """What ``open_token`` finds for the request's token; raises ``Throttled`` for an address
+    that tried too many unknown tokens, ``LinkNotFound`` for a token that opens nothing (and
+    counts the miss). One throttle for every kind of link."""
     misses = throttle(request)
     address = client_address(request)
     wait = misses.retry_after(address)
     if wait:
         raise Throttled(wait)
     with session_scope() as session:
-        link = open_link(session, token, clock.now())
-    if link is None:
+        found = open_token(session)
+    if found is None:
         misses.miss(address)
         raise LinkNotFound()
-    return link
+    return found
+
+
+def resolve_link(request: Request, token: str) -> UnitLink:
+    """The unit part the token opens (``resolve_token``)."""
+    return resolve_token(request, lambda session: open_link(session, token, clock.now()))
 
 
 @lru_cache(maxsize=8)
@@ -97,7 +107,9 @@ def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
     return csrf_token(signing_key(), nonce, link.token_id), nonce if fresh else None
 
 
-def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> None:
+def set_csrf_cookie(
+    response: Response, request: Request, nonce: str | None, path: str = "/nop/"
+) -> None:
     if nonce is None:
         return
     response.set_cookie(
@@ -106,7 +118,7 @@ def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> 
         httponly=True,
         samesite="strict",
         secure=is_https(request),
-        path="/nop/",
+        path=path,
     )
 
 

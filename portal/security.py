@@ -39,7 +39,8 @@ def new_nonce() -> str:
 
 
 def csrf_token(key: bytes, nonce: str, link_id: int | str) -> str:
-    # ``link_id``: a unit link's id, or the name of an area ("operator"), never both alike.
+    # ``link_id`` binds the token to one link or area: a unit link's id, a leader link's key,
+    # or the name of an area ("operator"), never two alike.
     message = f"csrf|{nonce}|{link_id}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 

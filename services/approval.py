@@ -15,6 +15,7 @@ from models.council import Approval, ApprovalDecision, CouncilResult
 from models.document import CampaignDocument, DocumentKind
 from models.nomination import Nomination, NominationStatus
 from models.outbox import EmailKind
+from models.unit import Unit
 from services.campaigns import campaign_pack, load_campaign, set_stage
 from services.council import council_round
 from services.errors import OperatorError
@@ -23,12 +24,23 @@ from services.nominations import Transition, move_nominations
 
 
 class ApprovalRequest(BaseModel):
-    """Leadership's answer, whichever door it came through (the Prefect form, the CLI)."""
+    """Leadership's answer, whichever door it came through (the Prefect UI form, the leader's
+    page, the CLI): the Prefect form (``flows.approve.ApprovalForm``) is this model, so every
+    door sends the same typed input and the same audit record follows."""
 
-    decision: ApprovalDecision = ApprovalDecision.APPROVE
-    approver: str = Field(min_length=2)
-    exclude_nomination_ids: list[int] = Field(default_factory=list)
-    comment: str = ""
+    decision: ApprovalDecision = Field(
+        default=ApprovalDecision.APPROVE,
+        description="Phê duyệt / Từ chối / Trả lại (approve / reject / return)",
+    )
+    approver: str = Field(min_length=2, description="Họ tên người phê duyệt (approver's name)")
+    exclude_nomination_ids: list[int] = Field(
+        default_factory=list, description="Số hồ sơ không phê duyệt (nominations to exclude)"
+    )
+    exclusion_reason: str = Field(
+        default="",
+        description="Lý do không phê duyệt các hồ sơ trên (reason for the exclusions)",
+    )
+    comment: str = Field(default="", description="Ý kiến (comment)")
 
 
 class ApprovalResult(BaseModel):
@@ -42,9 +54,15 @@ class ListedDossier(BaseModel):
 
     nomination_id: int
     full_name: str
+    unit_name: str
     award_name: str
     votes_in_favour: int
     members_total: int
+
+    @property
+    def share(self) -> float:
+        """The share of the whole council that voted in favour."""
+        return self.votes_in_favour / self.members_total if self.members_total else 0.0
 
 
 class ApprovalList(BaseModel):
@@ -95,17 +113,21 @@ def approval_list(session: Session, campaign_code: str) -> ApprovalList:
             stage=str(campaign.stage),
         )
     pack = campaign_pack(campaign)
+    passed = _passed(session, campaign)
+    unit_ids = {nomination.unit_id for nomination, _ in passed}
+    units = {u.id: u.name for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids)))}
     return ApprovalList(
         campaign_name=campaign.name,
         dossiers=[
             ListedDossier(
                 nomination_id=nomination.id or 0,
                 full_name=nomination.full_name,
+                unit_name=units.get(nomination.unit_id, ""),
                 award_name=pack.awards[result.award_code].name_vi,
                 votes_in_favour=result.votes_in_favour,
                 members_total=result.members_total,
             )
-            for nomination, result in _passed(session, campaign)
+            for nomination, result in passed
         ],
     )
 
@@ -146,7 +168,11 @@ def record_approval(
         campaign_id=campaign.id,
         action=f"decision:{form.decision}",
         reason=form.comment,
-        details={"flow_run_id": run_id, "excluded": form.exclude_nomination_ids},
+        details={
+            "flow_run_id": run_id,
+            "excluded": form.exclude_nomination_ids,
+            "exclusion_reason": form.exclusion_reason.strip(),
+        },
     )
     approved = 0
     if form.decision is ApprovalDecision.RETURN:
@@ -171,7 +197,11 @@ def record_approval(
                 NominationStatus.EXCLUDED
                 if nomination.id in excluded
                 else NominationStatus.APPROVED,
-                reason=form.comment,
+                # An excluded dossier's history says why it was excluded (the comment when
+                # the form named no separate reason, as the Prefect form may).
+                reason=(form.exclusion_reason.strip() or form.comment)
+                if nomination.id in excluded
+                else form.comment,
             )
             for nomination in passed
         ]

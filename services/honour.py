@@ -5,6 +5,7 @@ campaign closed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -68,34 +69,29 @@ def require_approved(campaign: Campaign) -> None:
         )
 
 
-def write_documents(
-    session: Session, campaign_code: str, now: datetime, signer_name: str | None = None
-) -> DecisionDocuments:
-    """The decision and its annex and the honourees list with each cash amount: a draft (no
-    number, no date, "DỰ THẢO") until the campaign's decision is signed, the signed text after.
-    The signer is the one recorded at signing, else ``signer_name``, else the default."""
-    settings = get_settings()
-    campaign = load_campaign(session, campaign_code)
-    require_approved(campaign)
+def honourees_of(
+    session: Session,
+    campaign: Campaign,
+    statuses: Sequence[NominationStatus],
+    decision_date: date,
+) -> list[Honouree]:
+    """Each award the council passed for the campaign's dossiers in ``statuses``, one annex line
+    each (title first), with its cash amount on ``decision_date``."""
     pack = campaign_pack(campaign)
-    signed = campaign.decision_number is not None
-    # The amounts follow the base salary in force on the signing day (today, for a draft).
-    decision_date = campaign.decision_date if signed else None
-    base_salary = base_salary_on(decision_date or now.date())
-    approved = session.exec(
+    base_salary = base_salary_on(decision_date)
+    rows = session.exec(
         select(Nomination, Unit, CouncilResult.award_code)
         .join(Unit, col(Unit.id) == Nomination.unit_id)
         .join(CouncilResult, col(CouncilResult.nomination_id) == Nomination.id)
         .where(
             Nomination.campaign_id == campaign.id,
-            col(Nomination.status).in_([NominationStatus.APPROVED, NominationStatus.HONOURED]),
+            col(Nomination.status).in_(list(statuses)),
             col(CouncilResult.selected).is_(True),
         )
-        # Each award the council passed a dossier for is one line of the annex (title first).
         .order_by(Unit.code, col(Nomination.row_number), col(CouncilResult.id))
     ).all()
     honourees = []
-    for nomination, unit, award_code in approved:
+    for nomination, unit, award_code in rows:
         award = pack.awards[award_code]
         amount = award_amount(award.cash_multiple_for(nomination.kind), base_salary)
         honourees.append(
@@ -109,29 +105,60 @@ def write_documents(
                 amount=amount,
             )
         )
-    budget = compute_budget(
-        [(h.award_code, h.kind) for h in honourees], pack, decision_date or now.date()
+    return honourees
+
+
+def draft_decision(
+    session: Session,
+    campaign: Campaign,
+    statuses: Sequence[NominationStatus],
+    amounts_on: date,
+    signer_name: str | None = None,
+) -> DecisionDoc:
+    """What the decision says for the dossiers in ``statuses`` (the approved list for the
+    decision itself; the council's passed list for the draft the approving leader previews):
+    the honourees with their amounts on ``amounts_on``, the total, the signer. Numbered and
+    dated only once the campaign's decision is signed; a draft ("DỰ THẢO") before. The signer is
+    the one recorded at signing, else ``signer_name``, else the default."""
+    settings = get_settings()
+    pack = campaign_pack(campaign)
+    honourees = honourees_of(session, campaign, statuses, amounts_on)
+    budget = compute_budget([(h.award_code, h.kind) for h in honourees], pack, amounts_on)
+    return DecisionDoc(
+        ministry_name=settings.ministry_name,
+        decision_number=campaign.decision_number,
+        decision_date=campaign.decision_date if campaign.decision_number else None,
+        signer_title=campaign.decision_signer_title or settings.signature_block_for(),
+        signer_name=campaign.decision_signer_name or signer_name or settings.default_signer,
+        campaign_name=campaign.name,
+        year=campaign.year,
+        honourees=honourees,
+        legal_basis=[pack.citation],
+        total_amount=budget.total,
+        number_suffix=settings.decision_number_suffix,
     )
+
+
+def write_documents(
+    session: Session, campaign_code: str, now: datetime, signer_name: str | None = None
+) -> DecisionDocuments:
+    """The decision and its annex and the honourees list with each cash amount: a draft (no
+    number, no date, "DỰ THẢO") until the campaign's decision is signed, the signed text after."""
+    campaign = load_campaign(session, campaign_code)
+    require_approved(campaign)
+    pack = campaign_pack(campaign)
+    signed = campaign.decision_number is not None
+    # The amounts follow the base salary in force on the signing day (today, for a draft).
+    decision_date = campaign.decision_date if signed else None
+    amounts_on = decision_date or now.date()
+    statuses = (NominationStatus.APPROVED, NominationStatus.HONOURED)
+    draft = draft_decision(session, campaign, statuses, amounts_on, signer_name)
+    honourees = draft.honourees
     # The amounts rest on these multiples; an unconfirmed one must be checked before signing.
     unconfirmed = pack.unconfirmed_notes({h.award_code for h in honourees}, topics=["cash"])
     folder = outputs_dir(campaign.code)
     folder.mkdir(parents=True, exist_ok=True)
-    docx = write_decision_docx(
-        folder / decision_file_name(campaign.code),
-        DecisionDoc(
-            ministry_name=settings.ministry_name,
-            decision_number=campaign.decision_number,
-            decision_date=decision_date,
-            signer_title=campaign.decision_signer_title or settings.signature_block_for(),
-            signer_name=campaign.decision_signer_name or signer_name or settings.default_signer,
-            campaign_name=campaign.name,
-            year=campaign.year,
-            honourees=honourees,
-            legal_basis=[pack.citation],
-            total_amount=budget.total,
-            number_suffix=settings.decision_number_suffix,
-        ),
-    )
+    docx = write_decision_docx(folder / decision_file_name(campaign.code), draft)
     xlsx = write_honourees_xlsx(
         folder / honourees_file_name(campaign.code),
         campaign.name,
@@ -145,10 +172,10 @@ def write_documents(
         signed=signed,
         decision_number=campaign.decision_number,
         decision_date=decision_date,
-        base_salary=base_salary,
+        base_salary=base_salary_on(amounts_on),
         honourees=len(honourees),
         individuals=sum(1 for h in honourees if h.kind == NomineeKind.INDIVIDUAL),
-        budget_total=budget.total,
+        budget_total=draft.total_amount,
         decision_docx=str(docx),
         honourees_xlsx=str(xlsx),
         decision_url=document_url(campaign.code, docx.name),

@@ -75,6 +75,12 @@ SAMPLE_CONTEXT: dict[str, Any] = {
         {"sheet": "", "row": 0, "column": "", "reason": "Tệp không phải danh sách do hệ thống cấp"},
     ],
     "more_errors": 4,
+    # leader_approval
+    "approver_name": "Phan Tâm",
+    "approver_title": "Thứ trưởng",
+    "passed_count": 12,
+    "budget_text": "25.020.000 đồng",
+    "approval_url": "https://thidua.example.gov.vn/duyet/tok-456?a=1&b=2",
     # not_eligible
     "ineligible_items": [
         {

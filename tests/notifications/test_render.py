@@ -28,7 +28,10 @@ KINDS = [
     "receipt",
     "list_rejected",
     "not_eligible",
+    "leader_approval",
 ]
+# Addressed to the approving leader, not to a unit: they name the campaign, not a unit.
+LEADER_KINDS = ["leader_approval"]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]
 
@@ -91,8 +94,12 @@ def test_documented_context_is_exactly_what_the_template_needs(
 def test_each_kind_renders(kind: str, lang: str, sample_context: dict[str, Any]) -> None:
     email = render_email(kind, sample_context, lang=lang)
     assert "\n" not in email.subject and "\r" not in email.subject
-    assert "Cục Viễn thông" in email.subject
-    assert "Cục Viễn thông" in email.text and "Cục Viễn thông" in email.html
+    addressee = "Phan Tâm" if kind in LEADER_KINDS else "Cục Viễn thông"
+    if kind in LEADER_KINDS:
+        assert sample_context["campaign_name"] in email.subject
+    else:
+        assert "Cục Viễn thông" in email.subject
+    assert addressee in email.text and addressee in email.html
     assert email.html.lstrip().startswith("<!DOCTYPE html>")
     assert f'<html lang="{lang}">' in email.html
     assert "{{" not in email.text + email.html  # nothing left unrendered

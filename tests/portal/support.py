@@ -11,6 +11,7 @@ delivered to the SMTP server: each unit's link is read back from its email, as a
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -203,3 +204,26 @@ def text_of(response: httpx.Response) -> str:
     """A page's words, without tags, as a reader sees them (whitespace collapsed)."""
     words = html.unescape(re.sub(r"<[^>]+>", " ", response.text))
     return " ".join(words.split())
+
+
+class LogLines(logging.Handler):
+    """What the portal's loggers wrote, formatted, line by line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def logged() -> Iterator[LogLines]:
+    collect = LogLines()
+    collect.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    loggers = [logging.getLogger(n) for n in ("uvicorn.access", "uvicorn.error", "portal")]
+    for logger in loggers:
+        logger.addHandler(collect)
+    yield collect
+    for logger in loggers:
+        logger.removeHandler(collect)

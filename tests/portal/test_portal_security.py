@@ -4,9 +4,7 @@ whatever a unit typed is escaped."""
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +17,15 @@ from models.db import session_scope
 from models.nomination import Nomination, Submission
 from models.unit import Unit
 from portal.middleware import CSP
-from tests.portal.support import Browser, Campaign, Portal, list_bytes, text_of, two_people
+from tests.portal.support import (
+    Browser,
+    Campaign,
+    LogLines,
+    Portal,
+    list_bytes,
+    text_of,
+    two_people,
+)
 from tests.portal.test_portal_attachments import PDF, dossier_ids, send
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -175,29 +181,8 @@ def test_unknown_links_are_throttled_per_address(campaign: Campaign, portal: Por
     assert httpx.get(campaign.links[campaign.codes[0]] + "/").status_code == 200
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def logged() -> Iterator[_Collect]:
-    collect = _Collect()
-    collect.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    loggers = [logging.getLogger(n) for n in ("uvicorn.access", "uvicorn.error", "portal")]
-    for logger in loggers:
-        logger.addHandler(collect)
-    yield collect
-    for logger in loggers:
-        logger.removeHandler(collect)
-
-
 def test_no_token_reaches_the_logs(
-    campaign: Campaign, browsers: dict[str, Browser], tmp_path: Path, logged: _Collect
+    campaign: Campaign, browsers: dict[str, Browser], tmp_path: Path, logged: LogLines
 ) -> None:
     unit = campaign.codes[0]
     mine = browsers[unit]
@@ -229,7 +214,7 @@ def test_what_a_unit_typed_is_escaped(
 def test_a_server_error_is_a_friendly_page_and_its_log_names_no_token(
     campaign: Campaign,
     browsers: dict[str, Browser],
-    logged: _Collect,
+    logged: LogLines,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     unit = campaign.codes[0]
