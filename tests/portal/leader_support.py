@@ -66,7 +66,7 @@ def to_approval(tmp_path: Path, code: str, units: list[str], names: tuple[str, .
         )
     dispatch_on = planned.deadlines["dispatch_on"]
     with session_scope() as session:
-        write_unit_templates(session, code)
+        write_unit_templates(session, code, at(dispatch_on, 7))
         enqueue_calls(session, code, at(dispatch_on, 8), "test")
         campaign = load_campaign(session, code)
         calendar = calendar_for(session, campaign)

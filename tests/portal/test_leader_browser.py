@@ -5,18 +5,15 @@ our audit log under the leader's name. Screenshots: test-output/screenshots/lead
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docx
-import pytest
 
 from cli.demo_leader import leader_links
 from models.nomination import NominationStatus
 from notifications.smtp_server import MailboxServer
-from tests.deploy.conftest import SCREENSHOTS
-from tests.deploy.test_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import DESKTOP, PHONE, needs_chromium
 from tests.portal.leader_support import (
     LEADER,
     NAMES,
@@ -28,38 +25,18 @@ from tests.portal.leader_support import (
     statuses,
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found")
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(
-                viewport={"width": 1200, "height": 900}, locale="vi-VN", accept_downloads=True
-            )
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            yield page
-        finally:
-            browser.close()
+pytestmark = needs_chromium
 
 
 def test_the_leader_approves_in_a_browser(
     approvals: list[PausedApproval],
     mail_server: MailboxServer,
-    browser_page: Any,
+    page: Any,
+    screenshots: Path,
     tmp_path: Path,
 ) -> None:
     paused = paused_for_leader(approvals, tmp_path, "tdkt-2018")
     [link] = leader_links(mail_server.mailbox_dir, "tdkt-2018")
-    page = browser_page
 
     page.goto(link)
     assert page.get_by_role("heading", name="Phê duyệt danh sách khen thưởng").is_visible()
@@ -67,7 +44,7 @@ def test_the_leader_approves_in_a_browser(
         assert page.get_by_role("rowheader", name=name).is_visible()
     assert page.get_by_label("Họ tên người phê duyệt").input_value() == f"{LEADER} ({TITLE})"
     assert page.get_by_label("Phê duyệt toàn bộ danh sách").is_checked()
-    page.screenshot(path=str(SCREENSHOTS / "leader-01-page.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "leader-01-page.png"), full_page=True)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải dự thảo quyết định (DOCX)").click()
@@ -81,14 +58,14 @@ def test_the_leader_approves_in_a_browser(
     assert all(name in " ".join(words) for name in NAMES)
 
     # On a phone, the same page reads top to bottom; the table scrolls on its own.
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / "leader-02-phone.png"), full_page=True)
-    page.set_viewport_size({"width": 1200, "height": 900})
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(screenshots / "leader-02-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
 
     page.get_by_label("Ý kiến", exact=True).fill("Đồng ý khen thưởng theo đề nghị của Hội đồng.")
     page.get_by_role("button", name="Gửi ý kiến phê duyệt").click()
     page.get_by_role("heading", name="Đã gửi ý kiến phê duyệt").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "leader-03-sent.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "leader-03-sent.png"), full_page=True)
 
     result = paused.wait()
     assert result.approved == len(NAMES)
