@@ -29,6 +29,7 @@ from cli.common import (
     print_mail_blocked,
     run_operator,
 )
+from cli.council import council_app
 from cli.i18n import t
 from documents.nomination_list import read_upload_file
 from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
@@ -289,11 +290,12 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str
     return rows
 
 
-@app.command(
+@council_app.command(
+    "tally",
     help=t(
         "Hội đồng: ghi thành viên và phiếu bầu, kiểm phiếu theo ngưỡng luật định.",
         "Council: record members and ballots, tally by the statutory thresholds.",
-    )
+    ),
 )
 def council(
     campaign: CampaignArg,

@@ -42,6 +42,10 @@ class EmailKind(StrEnum):
     RECEIPT = "receipt"  # a list was stored: what was received (tier: the submission id)
     LIST_REJECTED = "list_rejected"  # the operator's intake refused a list naming the unit
     NOT_ELIGIBLE = "not_eligible"  # review found dossiers not eligible (tier: the unit's round)
+    # The council's e-ballot (migration 0011): sent to members, unit_id NULL, tier the member id.
+    COUNCIL_CONVOCATION = "council_convocation"  # meeting, dossier pack, personal ballot link
+    COUNCIL_REMINDER = "council_reminder"  # a working day before the close, to non-voters only
+    COUNCIL_MEMBER_RESULT = "council_member_result"  # the result, to every member
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -96,6 +100,9 @@ class OutboxMessage(SQLModel, table=True):
     # The campaign unit whose personal link this email carries (migration 0007): its bodies hold
     # models.access.LINK_PLACEHOLDER, and delivery mints the token into the outgoing copy only.
     link_part_id: int | None = Field(default=None, foreign_key="campaignunit.id")
+    # The council member whose personal ballot link this email carries (migration 0011), the
+    # same placeholder minted at delivery into a ballot token (models.ballot.BallotToken).
+    link_member_id: int | None = Field(default=None, foreign_key="councilmember.id")
 
 
 class MailFaultKind(StrEnum):

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     # Hour of the day (Vietnam time) a step of the ladder falls due and the scheduler sends it.
     reminder_send_hour: int = Field(default=8, ge=0, le=23)
 
+    # The council's e-ballot: members get the convocation (meeting, dossier pack, ballot link)
+    # this many working days before council_on, and a reminder one working day before the close.
+    council_convocation_working_days: int = Field(default=5, ge=0)
+    # Where a council member's ballot link points: "<ballot_base_url>/<token>"; empty: the
+    # portal of submission_base_url, path /phieu.
+    ballot_base_url: str = ""
+
     # Overrides for values a rule pack marks unconfirmed, e.g. {"CSTDCS.council_threshold": 0.75}
     # or {"quorum": "3/4"} (a share may be a fraction, as the rule pack itself writes it; the
     # pack checks each value and says which key is wrong). The key is the value's path in the
