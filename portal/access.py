@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +29,8 @@ from portal.security import (
     new_nonce,
 )
 from services.links import UnitLink, open_link
+
+L = TypeVar("L")
 
 
 class LinkNotFound(Exception):
@@ -50,20 +55,27 @@ def throttle(request: Request) -> MissThrottle:
     return found
 
 
-def resolve_link(request: Request, token: str) -> UnitLink:
-    """The unit part the token opens; raises ``Throttled`` for an address that tried too many
-    unknown tokens, ``LinkNotFound`` for a token that opens nothing (and counts the miss)."""
+def resolve_token(
+    request: Request, token: str, opener: Callable[[Session, str, datetime], L | None]
+) -> L:
+    """What ``opener`` finds for the token; raises ``Throttled`` for an address that tried too
+    many unknown tokens, ``LinkNotFound`` for a token that opens nothing (and counts the miss)."""
     misses = throttle(request)
     address = client_address(request)
     wait = misses.retry_after(address)
     if wait:
         raise Throttled(wait)
     with session_scope() as session:
-        link = open_link(session, token, clock.now())
+        link = opener(session, token, clock.now())
     if link is None:
         misses.miss(address)
         raise LinkNotFound()
     return link
+
+
+def resolve_link(request: Request, token: str) -> UnitLink:
+    """The unit part the token opens (see ``resolve_token``)."""
+    return resolve_token(request, token, open_link)
 
 
 @lru_cache(maxsize=8)
@@ -84,14 +96,20 @@ def csrf_nonce(request: Request) -> tuple[str, bool]:
     return new_nonce(), True
 
 
-def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
-    """The hidden field's value for forms on this link, and the nonce to set as a cookie if the
-    browser has none yet."""
+def csrf_field_for(request: Request, link_id: int) -> tuple[str, str | None]:
+    """The hidden field's value for forms on the link ``link_id`` names, and the nonce to set as
+    a cookie if the browser has none yet."""
     nonce, fresh = csrf_nonce(request)
-    return csrf_token(signing_key(), nonce, link.token_id), nonce if fresh else None
+    return csrf_token(signing_key(), nonce, link_id), nonce if fresh else None
 
 
-def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> None:
+def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
+    return csrf_field_for(request, link.token_id)
+
+
+def set_csrf_cookie(
+    response: Response, request: Request, nonce: str | None, path: str = "/nop/"
+) -> None:
     if nonce is None:
         return
     response.set_cookie(
@@ -100,15 +118,19 @@ def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> 
         httponly=True,
         samesite="strict",
         secure=is_https(request),
-        path="/nop/",
+        path=path,
     )
 
 
-def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
+def check_csrf_for(request: Request, form: FormData, link_id: int) -> None:
     field = form.get(CSRF_FIELD)
     value = field if isinstance(field, str) else None
-    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link.token_id):
+    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link_id):
         raise CsrfRefused()
+
+
+def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
+    check_csrf_for(request, form, link.token_id)
 
 
 _unit_locks: dict[int, threading.Lock] = {}

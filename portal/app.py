@@ -23,6 +23,7 @@ from models.secret_key import check_configured
 from models.settings import get_settings
 from portal import events, logs
 from portal.access import CsrfRefused, LinkNotFound, Throttled
+from portal.ballot_pages import router as ballot_router
 from portal.middleware import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_page
 from portal.pages import error_page, render
 from portal.security import MissThrottle
@@ -134,6 +135,7 @@ def create_app() -> FastAPI:
     app.state.throttle = MissThrottle(settings.portal_misses_per_minute)
     app.include_router(pages_router)
     app.include_router(forms_router)
+    app.include_router(ballot_router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LinkNotFound, _not_found)

@@ -13,8 +13,9 @@ import logging
 import re
 from typing import Any
 
-# A path segment after /nop/ (the submission base path) is a token, whatever it looks like.
-_TOKEN_IN_PATH = re.compile(r"(/nop/)[^/\s?#\"']+")
+# A path segment after /nop/ (a unit's link) or /phieu/ (a council member's ballot link) is a
+# token, whatever it looks like.
+_TOKEN_IN_PATH = re.compile(r"(/(?:nop|phieu)/)[^/\s?#\"']+")
 REDACTED = r"\1…"
 
 

@@ -53,7 +53,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = str(scope.get("path", "")).startswith("/nop/")
+        private = str(scope.get("path", "")).startswith(("/nop/", "/phieu/"))
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
