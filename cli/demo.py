@@ -25,9 +25,10 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_council import council_fields, council_through_portal
 from documents.nomination_list import ListHeader, write_filled_list
 from flows.approve import ApprovalForm, approve_with
-from flows.council import CouncilRun, council_tally
+from flows.council_ballot import CloseRun
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign
 from flows.intake import intake_submissions
@@ -37,7 +38,6 @@ from flows.review import review_nominations
 from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ
-from models.council import CouncilMemberCreate, CouncilRole
 from models.db import engine_for, session_scope
 from models.migrate import upgrade
 from models.nomination import (
@@ -52,7 +52,6 @@ from models.rules.ladder import plan_ladder
 from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
 from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
-from services.council import BallotInput
 from services.units import parse_units_csv, upsert_units
 
 SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
@@ -189,6 +188,11 @@ class DemoSummary(BaseModel):
     honourees: int
     budget_vnd: int
     outputs: DemoOutputs
+    # The council's secret e-ballot: ballots received (by link and on paper), recusals, and the
+    # vote-count minutes.
+    ballots_cast: int = 0
+    recusals: int = 0
+    minutes_docx: str | None = None
     mailbox_messages: int = 0
     seconds: float = 0.0
 
@@ -268,6 +272,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
 
     days = sorted({plan.dispatch_on, *reminder_days, *arrivals, *review_rounds, plan.council_on})
     steps: list[tuple[str, Callable[[], object]]] = []
+    council_run: list[CloseRun] = []
     attempts: dict[str, int] = defaultdict(int)
 
     def header(code: str) -> ListHeader:
@@ -299,7 +304,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             review = partial(review_nominations, CAMPAIGN_CODE, now=_at(day, 17), reviewer=REVIEWER)
             steps.append(("Thẩm định", review))
         if day == plan.council_on:
-            steps.append(("Hội đồng", partial(_council, day, rnd)))
+            steps.append(("Hội đồng", partial(_council, day, rnd, var_dir, council_run)))
     approval = ApprovalForm(approver=APPROVER, comment="Đồng ý trình khen thưởng.")
     steps.append(
         (
@@ -320,7 +325,8 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             progress.update(bar, description=label)
             step()
             progress.advance(bar)
-    return _summary(var_dir, honour_result)
+    summary = _summary(var_dir, honour_result)
+    return summary.model_copy(update=council_fields(council_run[0] if council_run else None))
 
 
 def _spoil(path: Path) -> None:
@@ -334,43 +340,9 @@ def _spoil(path: Path) -> None:
     book.save(path)
 
 
-def simulated_ballots(
-    nomination_id: int, members: list[CouncilMemberCreate], rnd: random.Random
-) -> list[BallotInput]:
-    """One dossier's votes: mostly unanimous, sometimes up to three against; the last two
-    members are away and vote in writing."""
-    against = rnd.choice([0, 0, 0, 1, 2, 3])
-    return [
-        BallotInput(
-            nomination_id=nomination_id,
-            member_name=member.name,
-            in_favour=index >= against,
-            in_writing=index in (13, 14),
-        )
-        for index, member in enumerate(members)
-    ]
-
-
-def _council(day: date, rnd: random.Random) -> CouncilRun:
-    """Fifteen members; two are away and vote in writing; most dossiers pass comfortably."""
-    members = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
-        CouncilMemberCreate(name=f"Thành viên {i:02d}") for i in range(2, 16)
-    ]
-    with session_scope() as session:
-        campaign = load_campaign(session, CAMPAIGN_CODE)
-        eligible = session.exec(
-            select(Nomination.id).where(
-                Nomination.campaign_id == campaign.id,
-                Nomination.status == NominationStatus.ELIGIBLE,
-            )
-        ).all()
-    ballots = [
-        ballot
-        for nomination_id in eligible
-        if nomination_id is not None
-        for ballot in simulated_ballots(nomination_id, members, rnd)
-    ]
-    return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
+def _council(day: date, rnd: random.Random, var_dir: Path, runs: list[CloseRun]) -> None:
+    """Fifteen members vote by secret e-ballot through the portal (cli/demo_council.py)."""
+    runs.append(council_through_portal(CAMPAIGN_CODE, day, var_dir / "mailbox", rnd, "Thư ký"))
 
 
 REFUSAL_KINDS = (EmailKind.LIST_REJECTED, EmailKind.NOT_ELIGIBLE)

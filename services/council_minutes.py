@@ -100,7 +100,7 @@ def minutes_context(
         "ministry_name": settings.ministry_name.upper(),
         "campaign_name": campaign.name,
         "council_on": format_vn_date(campaign.council_on),
-        "closed_at": f"{to_vn(now):%H:%M} ngày {format_vn_date(to_vn(now).date())}",
+        "closed_at": f"{to_vn(now):%H:%M}, {format_vn_date(to_vn(now).date())}",
         "members_total": summary.members_total,
         "members_present": len(roll),
         "members_in_writing": in_writing,

@@ -99,7 +99,7 @@ def _base_context(campaign: Campaign, member: CouncilMember) -> dict[str, object
 
 def _closes_text(voting: CouncilVoting) -> str:
     closes = to_vn(voting.closes_at)
-    return f"{closes:%H:%M} ngày {format_vn_date(closes.date())}"
+    return f"{closes:%H:%M}, {format_vn_date(closes.date())}"
 
 
 def _pack(session: Session, campaign: Campaign) -> tuple[Path, int]:

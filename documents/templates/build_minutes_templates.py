@@ -57,8 +57,8 @@ def build_vote_count() -> Path:
     _centred(document, "BIÊN BẢN KIỂM PHIẾU", bold=True)
     _centred(document, "{{ campaign_name }}")
     document.add_paragraph(
-        "Hội đồng Thi đua - Khen thưởng bỏ phiếu kín bằng phiếu điện tử đến ngày {{ council_on }}; "
-        "kết thúc bỏ phiếu lúc {{ closed_at }}."
+        "Hội đồng Thi đua - Khen thưởng bỏ phiếu kín bằng phiếu điện tử. Ngày họp: "
+        "{{ council_on }}. Kết thúc bỏ phiếu: {{ closed_at }}."
     )
     counts = document.add_table(rows=7, cols=2)
     counts.style = "Table Grid"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from documents.nomination_list import ListHeader, write_filled_list
@@ -31,10 +28,10 @@ from models import clock
 from models.db import session_scope
 from models.nomination import NominationCreate
 from models.settings import get_settings
-from notifications.smtp_server import MailboxServer, free_port, read_mailbox
+from notifications.smtp_server import MailboxServer, read_mailbox
 from portal.app import create_app
+from portal.embedded import running_portal
 from portal.security import MissThrottle
-from portal.server import config as server_config
 from services.campaigns import award_choices, load_campaign
 from services.mail import deliver_and_report
 from tests.documents.builders import individual
@@ -57,19 +54,8 @@ class Portal:
 def portal() -> Iterator[Portal]:
     """The portal app under a real uvicorn server on a free loopback port, in a thread."""
     app = create_app()
-    port = free_port()
-    config = server_config("127.0.0.1", port, app=app)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="portal-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the portal did not start")
-        time.sleep(0.02)
-    yield Portal(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_portal(app, log_level="info") as url:
+        yield Portal(url, app)
 
 
 @dataclass

@@ -1,0 +1,71 @@
+"""Stage 6 by secret e-ballot: the convocation, and the close that tallies (thin flows over
+``services.council_vote``; the deployments ``council-convene`` and ``council-close``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.common import StageRun, deliver_outbox, stage_task
+from flows.monitor import publish_campaign_artifacts
+from models.clock import resolve
+from models.db import session_scope
+from services.council_vote import CloseResult, ConvocationResult, close_voting, convene
+
+
+@stage_task(name="convene-council")
+def convene_task(campaign_code: str, now: datetime, actor: str, early: bool) -> ConvocationResult:
+    with session_scope() as session:
+        return convene(session, campaign_code, now, actor, early=early)
+
+
+@stage_task(name="close-council-ballot")
+def close_task(campaign_code: str, now: datetime, actor: str) -> CloseResult:
+    """Close, tally, minutes and the members' result emails, all or nothing (idempotent)."""
+    with session_scope() as session:
+        return close_voting(session, campaign_code, now, actor)
+
+
+class ConvocationRun(ConvocationResult, StageRun):
+    pass
+
+
+class CloseRun(CloseResult, StageRun):
+    pass
+
+
+@flow(name="council-convene", log_prints=True)
+def convene_council(
+    campaign_code: str, now: datetime | None = None, actor: str = "operator", early: bool = False
+) -> ConvocationRun:
+    """Send each council member the convocation, the dossier pack and their ballot link.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        early: Gửi trước ngày dự kiến (send before the due day)
+    """
+    moment = resolve(now)
+    result = convene_task(campaign_code, moment, actor, early)
+    delivery = deliver_outbox(moment)
+    return ConvocationRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
+
+
+@flow(name="council-close", log_prints=True)
+def close_council_ballot(
+    campaign_code: str, now: datetime | None = None, actor: str = "operator"
+) -> CloseRun:
+    """Close the council's secret ballot: tally, minutes, the result to every member.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+    """
+    moment = resolve(now)
+    result = close_task(campaign_code, moment, actor)
+    delivery = deliver_outbox(moment)
+    publish_campaign_artifacts(campaign_code, moment)
+    return CloseRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
