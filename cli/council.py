@@ -9,10 +9,13 @@ paper-ballot`` (absent members' paper ballots), ``council close`` (close and tal
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlmodel import Session
 from typer._click import Context  # typer 0.29 vendors click: its own Context type
 from typer.core import TyperGroup
 
@@ -33,10 +36,6 @@ from models.db import session_scope
 from models.settings import get_settings
 from services.council_members import import_members
 from services.council_vote import (
-    CloseResult,
-    ConvocationResult,
-    close_voting,
-    convene,
     enter_paper_ballots,
     remind_non_voters,
 )
@@ -52,6 +51,30 @@ class TallyByDefault(TyperGroup):
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["tally", *args]
         return super().parse_args(ctx, args)
+
+
+# A service taking (session, campaign, file bytes, file name, now, actor), returning a count.
+FileService = Callable[[Session, str, bytes, str, datetime, str], int]
+
+
+def _with_file(
+    campaign: str,
+    path: Path,
+    actor: str,
+    now: str | None,
+    as_json: bool,
+    label: str,
+    service: FileService,
+) -> None:
+    """Read the operator's file and hand it to ``service`` in one transaction."""
+    who, moment = parse_actor(actor), parse_now(now)
+
+    def action() -> dict[str, Any]:
+        data = read_upload_file(path, get_settings().list_max_bytes)
+        with session_scope() as session:
+            return {label: service(session, campaign, data, path.name, moment, who)}
+
+    emit(run_operator(action), as_json)
 
 
 council_app = typer.Typer(
@@ -81,14 +104,7 @@ def members_import(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    who, moment = parse_actor(actor), parse_now(now)
-
-    def action() -> dict[str, Any]:
-        data = read_upload_file(path, get_settings().list_max_bytes)
-        with session_scope() as session:
-            return {"added": import_members(session, campaign, data, path.name, moment, who)}
-
-    emit(run_operator(action), as_json)
+    _with_file(campaign, path, actor, now, as_json, "added", import_members)
 
 
 @council_app.command(
@@ -107,13 +123,12 @@ def council_convene(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    from flows.council_ballot import ConvocationRun, convene_council
+
     who, moment = parse_actor(actor), parse_now(now)
 
-    def action() -> ConvocationResult:
-        with session_scope() as session:
-            result = convene(session, campaign, moment, who, early=early)
-        deliver_and_report(moment)
-        return result
+    def action() -> ConvocationRun:
+        return convene_council(campaign, now=moment, actor=who, early=early)
 
     emit(run_operator(action), as_json)
 
@@ -151,14 +166,7 @@ def council_paper_ballot(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    who, moment = parse_actor(actor), parse_now(now)
-
-    def action() -> dict[str, Any]:
-        data = read_upload_file(path, get_settings().list_max_bytes)
-        with session_scope() as session:
-            return {"ballots": enter_paper_ballots(session, campaign, data, path.name, moment, who)}
-
-    emit(run_operator(action), as_json)
+    _with_file(campaign, path, actor, now, as_json, "ballots", enter_paper_ballots)
 
 
 @council_app.command(
@@ -174,12 +182,11 @@ def council_close(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
+    from flows.council_ballot import CloseRun, close_council_ballot
+
     who, moment = parse_actor(actor), parse_now(now)
 
-    def action() -> CloseResult:
-        with session_scope() as session:
-            result = close_voting(session, campaign, moment, who)
-        deliver_and_report(moment)
-        return result
+    def action() -> CloseRun:
+        return close_council_ballot(campaign, now=moment, actor=who)
 
     emit(run_operator(action), as_json)

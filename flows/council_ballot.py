@@ -9,9 +9,18 @@ from prefect import flow
 
 from flows.common import StageRun, deliver_outbox, stage_task
 from flows.monitor import publish_campaign_artifacts
-from models.clock import resolve
+from models import clock
+from models.clock import resolve, to_vn
 from models.db import session_scope
-from services.council_vote import CloseResult, ConvocationResult, close_voting, convene
+from services.council_vote import (
+    CloseResult,
+    ConvocationResult,
+    close_voting,
+    convene,
+    open_votings,
+    remind_non_voters,
+)
+from services.mail import deliver_and_report
 
 
 @stage_task(name="convene-council")
@@ -69,3 +78,24 @@ def close_council_ballot(
     delivery = deliver_outbox(moment)
     publish_campaign_artifacts(campaign_code, moment)
     return CloseRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
+
+
+def council_ballot_job() -> dict[str, list[str]]:
+    """The scheduler's council housekeeping: a ballot past its deadline (the end of the meeting
+    day) is closed as the secretary's command would (the ``council-close`` flow, idempotent);
+    an open one reminds, from a working day before its close, the members who have not voted."""
+    moment = clock.now()
+    with session_scope() as session:
+        votings = open_votings(session)
+    closed, reminded = [], []
+    for code, closes_at in votings:
+        if to_vn(moment) > to_vn(closes_at):
+            close_council_ballot(code, now=moment, actor="deadline")
+            closed.append(code)
+            continue
+        with session_scope() as session:
+            if remind_non_voters(session, code, moment):
+                reminded.append(code)
+    if reminded:
+        deliver_and_report(moment)
+    return {"closed": closed, "reminded": reminded}

@@ -389,6 +389,19 @@ def _review_unfinished(session: Session, campaign: Campaign) -> OperatorError | 
     )
 
 
+def council_campaign(session: Session, campaign_code: str) -> Campaign:
+    """The campaign, refused unless it is at review or council (where the council may sit)."""
+    campaign = load_campaign(session, campaign_code)
+    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
+        raise OperatorError(
+            "stage_not_council",
+            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa họp Hội đồng được.",
+            f"Campaign {campaign.code} is at stage '{campaign.stage}'; the council cannot sit.",
+            stage=str(campaign.stage),
+        )
+    return campaign
+
+
 def hold_council(
     session: Session,
     campaign_code: str,
@@ -402,14 +415,7 @@ def hold_council(
     """Members, ballots and the tally in the caller's one transaction: a refused ballot or tally
     (or one without quorum) leaves the members and ballots unsaved too. The council meets once
     review is done (no dossier received and not yet reviewed), unless forced with a reason."""
-    campaign = load_campaign(session, campaign_code)
-    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
-        raise OperatorError(
-            "stage_not_council",
-            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa họp Hội đồng được.",
-            f"Campaign {campaign.code} is at stage '{campaign.stage}'; the council cannot sit.",
-            stage=str(campaign.stage),
-        )
+    campaign = council_campaign(session, campaign_code)
     check_precondition(
         session,
         campaign,

@@ -14,7 +14,7 @@ from models.council import CouncilMember, CouncilMemberCreate, CouncilRole
 from models.unit import Unit
 from services.campaigns import load_campaign
 from services.council import register_council
-from services.csv_rows import read_csv_rows, report_empty
+from services.csv_rows import read_csv_rows, report_empty, report_invalid
 
 MEMBER_COLUMNS = ("name", "position", "unit_code", "email", "role")
 REQUIRED = ("name", "email", "role")
@@ -91,18 +91,7 @@ def parse_members_csv(
                 }
             )
         except ValidationError as exc:
-            for found in exc.errors():
-                column = str(found["loc"][0]) if found["loc"] else ""
-                if column in empty:
-                    continue
-                email = column == "email"
-                problem(
-                    number,
-                    column,
-                    ErrorCode.INVALID_EMAIL if email else ErrorCode.INVALID,
-                    "Địa chỉ email không hợp lệ" if email else "Giá trị không hợp lệ",
-                    str(found["msg"]),
-                )
+            report_invalid(errors, file_name, number, exc, empty)
             continue
         if not empty and role is not None:
             members.append(member)

@@ -26,7 +26,7 @@ from models import audit
 from models.access import LINK_PLACEHOLDER
 from models.audit import AuditEntity
 from models.ballot import BallotChoice, BallotSheet, CouncilVoting, random_key
-from models.campaign import Campaign, CampaignStage
+from models.campaign import Campaign
 from models.clock import VN_TZ, to_vn
 from models.council import CouncilMember
 from models.nomination import ReviewFinding
@@ -54,7 +54,7 @@ from services.campaigns import (
     load_campaign,
     outputs_dir,
 )
-from services.council import CouncilSummary, tally_and_record
+from services.council import CouncilSummary, council_campaign, tally_and_record
 from services.council_minutes import write_minutes
 from services.csv_rows import read_csv_rows, report_empty
 from services.errors import OperatorError
@@ -144,14 +144,8 @@ def convene(
     """Open voting (until the end of ``council_on``), record the automatic recusals, write the
     dossier pack and queue each member's convocation with their ballot link. Idempotent: a
     second run queues nothing new. Refused before the due day unless ``early``."""
-    campaign = load_campaign(session, campaign_code)
+    campaign = council_campaign(session, campaign_code)
     assert campaign.id is not None
-    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
-        raise OperatorError(
-            "stage_not_council",
-            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa triệu tập Hội đồng.",
-            f"Campaign {campaign.code} is at stage '{campaign.stage}'; no convocation yet.",
-        )
     due = convocation_due_on(session, campaign)
     if not early and to_vn(now).date() < due:
         raise OperatorError(
@@ -196,15 +190,13 @@ def convene(
         if member.email
     ]
     queued = enqueue_many(session, items, now)
-    audit.record(
+    _audit(
         session,
-        at=now,
-        actor=actor,
-        entity=AuditEntity.CAMPAIGN,
-        entity_id=campaign.id,
-        campaign_id=campaign.id,
-        action="council_convened",
-        details={"members": len(members), "queued": len(queued), "dossiers": dossiers},
+        campaign,
+        now,
+        actor,
+        "council_convened",
+        {"members": len(members), "queued": len(queued), "dossiers": dossiers},
     )
     return ConvocationResult(
         members=len(members),
@@ -212,6 +204,28 @@ def convene(
         recusals=recusals,
         dossiers=dossiers,
         pack_path=str(path),
+    )
+
+
+def _audit(
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    actor: str,
+    action: str,
+    details: dict[str, object],
+) -> None:
+    """The campaign's audit event for a step of the ballot (counts only: never a choice)."""
+    assert campaign.id is not None
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        entity=AuditEntity.CAMPAIGN,
+        entity_id=campaign.id,
+        campaign_id=campaign.id,
+        action=action,
+        details=details,
     )
 
 
@@ -381,16 +395,7 @@ def enter_paper_ballots(
                 "Một thành viên trong tệp vừa bỏ phiếu; không lưu gì.",
                 "A member in the file has just voted; nothing was saved.",
             ) from None
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        entity=AuditEntity.CAMPAIGN,
-        entity_id=campaign.id,
-        campaign_id=campaign.id,
-        action="paper_ballots_entered",
-        details={"ballots": len(ballots)},
-    )
+    _audit(session, campaign, now, actor, "paper_ballots_entered", {"ballots": len(ballots)})
     return len(ballots)
 
 
@@ -471,15 +476,13 @@ def close_voting(session: Session, campaign_code: str, now: datetime, actor: str
     ballots = len(voted_members(session, campaign.id))
     recusals = len(recusals_of(session, campaign.id))
     _result_emails(session, campaign, summary, paths[0], now)
-    audit.record(
+    _audit(
         session,
-        at=now,
-        actor=actor,
-        entity=AuditEntity.CAMPAIGN,
-        entity_id=campaign.id,
-        campaign_id=campaign.id,
-        action="council_ballot_closed",
-        details={"ballots": ballots, "recusals": recusals, "quorum_met": summary.quorum_met},
+        campaign,
+        now,
+        actor,
+        "council_ballot_closed",
+        {"ballots": ballots, "recusals": recusals, "quorum_met": summary.quorum_met},
     )
     return CloseResult(
         closed_now=True,
@@ -491,19 +494,16 @@ def close_voting(session: Session, campaign_code: str, now: datetime, actor: str
     )
 
 
-def close_due(session: Session, now: datetime, actor: str = "deadline") -> list[str]:
-    """Close every ballot whose deadline has passed; returns the campaign codes closed."""
-    due = session.exec(
-        select(CouncilVoting, Campaign)
-        .join(Campaign, col(Campaign.id) == CouncilVoting.campaign_id)
-        .where(col(CouncilVoting.closed_at).is_(None))
-    ).all()
-    closed = []
-    for voting, campaign in due:
-        if to_vn(now) > to_vn(voting.closes_at):
-            close_voting(session, campaign.code, now, actor)
-            closed.append(campaign.code)
-    return closed
+def open_votings(session: Session) -> list[tuple[str, datetime]]:
+    """(campaign code, closes at) of every ballot not yet closed."""
+    return [
+        (code, closes_at)
+        for code, closes_at in session.exec(
+            select(Campaign.code, CouncilVoting.closes_at)
+            .join(Campaign, col(Campaign.id) == CouncilVoting.campaign_id)
+            .where(col(CouncilVoting.closed_at).is_(None))
+        ).all()
+    ]
 
 
 def _result_emails(

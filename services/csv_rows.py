@@ -9,6 +9,8 @@ import io
 import itertools
 import unicodedata
 
+from pydantic import ValidationError
+
 from documents.nomination_list import ErrorCode, RowError, SubmissionRejected
 from documents.nomination_list.errors import ErrorLog
 
@@ -90,3 +92,25 @@ def report_empty(
                 )
             )
     return empty
+
+
+def report_invalid(
+    errors: ErrorLog, file_name: str, number: int, invalid: ValidationError, empty: set[str]
+) -> None:
+    """Report each field a model refused (an email address by that name), except the empty
+    ones already reported."""
+    for problem in invalid.errors():
+        column = str(problem["loc"][0]) if problem["loc"] else ""
+        if column in empty:
+            continue
+        email = column.endswith("email")
+        errors.add(
+            RowError(
+                file_name,
+                number,
+                column,
+                ErrorCode.INVALID_EMAIL if email else ErrorCode.INVALID,
+                "Địa chỉ email không hợp lệ" if email else "Giá trị không hợp lệ",
+                str(problem["msg"]),
+            )
+        )

@@ -17,7 +17,7 @@ from models.campaign import HolidayOverride
 from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date
 from models.unit import Unit, UnitCreate
 from services.campaigns import calendar_for, find_part, load_campaign
-from services.csv_rows import read_csv_rows, report_empty
+from services.csv_rows import read_csv_rows, report_empty, report_invalid
 from services.errors import OperatorError
 
 UNIT_COLUMNS = (
@@ -86,21 +86,7 @@ def parse_units_csv(
             if not empty:
                 units.append((row_number, unit))
         except ValidationError as exc:
-            for problem in exc.errors():
-                field = str(problem["loc"][0]) if problem["loc"] else ""
-                if field in empty:
-                    continue  # already reported as empty
-                email = field.endswith("email")
-                errors.add(
-                    RowError(
-                        sheet,
-                        row_number,
-                        field,
-                        ErrorCode.INVALID_EMAIL if email else ErrorCode.INVALID,
-                        "Địa chỉ email không hợp lệ" if email else "Giá trị không hợp lệ",
-                        str(problem["msg"]),
-                    )
-                )
+            report_invalid(errors, sheet, row_number, exc, empty)
     known = set(seen)
     for row_number, unit in units:
         if unit.parent_code and unit.parent_code not in known:

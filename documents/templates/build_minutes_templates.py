@@ -48,6 +48,15 @@ def _loop_table(document: DocumentObject, headers: list[str], cells: list[str], 
     table.rows[3].cells[0].text = "{%tr endfor %}"
 
 
+def _signatures(document: DocumentObject) -> None:
+    """The secretary's and the chair's signature blocks, side by side."""
+    signatures = document.add_table(rows=2, cols=2)
+    signatures.rows[0].cells[0].text = "THƯ KÝ HỘI ĐỒNG"
+    signatures.rows[0].cells[1].text = "CHỦ TỊCH HỘI ĐỒNG"
+    signatures.rows[1].cells[0].text = "\n\n\n{{ secretary_name }}"
+    signatures.rows[1].cells[1].text = "\n\n\n{{ chair_name }}"
+
+
 def build_vote_count() -> Path:
     document = _document()
     _centred(document, "{{ ministry_name }}", bold=True)
@@ -108,11 +117,7 @@ def build_vote_count() -> Path:
         "cho biết ai bỏ phiếu nào): {{ receipts }}"
     )
     document.add_paragraph("{% for note in notes %}Lưu ý: {{ note }}\n{% endfor %}")
-    signatures = document.add_table(rows=2, cols=2)
-    signatures.rows[0].cells[0].text = "THƯ KÝ HỘI ĐỒNG"
-    signatures.rows[0].cells[1].text = "CHỦ TỊCH HỘI ĐỒNG"
-    signatures.rows[1].cells[0].text = "\n\n\n{{ secretary_name }}"
-    signatures.rows[1].cells[1].text = "\n\n\n{{ chair_name }}"
+    _signatures(document)
     document.save(str(VOTE_COUNT))
     return VOTE_COUNT
 
@@ -150,11 +155,7 @@ def build_council() -> Path:
         ["{{ r.number }}", "{{ r.full_name }}", "{{ r.unit_name }}", "{{ r.award_name }}"],
         "passed",
     )
-    signatures = document.add_table(rows=2, cols=2)
-    signatures.rows[0].cells[0].text = "THƯ KÝ HỘI ĐỒNG"
-    signatures.rows[0].cells[1].text = "CHỦ TỊCH HỘI ĐỒNG"
-    signatures.rows[1].cells[0].text = "\n\n\n{{ secretary_name }}"
-    signatures.rows[1].cells[1].text = "\n\n\n{{ chair_name }}"
+    _signatures(document)
     document.save(str(COUNCIL))
     return COUNCIL
 

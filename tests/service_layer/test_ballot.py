@@ -237,3 +237,39 @@ def test_member_csv_errors_name_row_and_column() -> None:
     assert "unit_code" in text_ and "XYZ" in text_
     assert "Địa chỉ email không hợp lệ" in text_
     assert "Vai trò phải là" in text_
+
+
+def test_the_reminder_goes_to_non_voters_only_and_names_nobody_else(
+    database: str, tmp_path: Path
+) -> None:
+    from services.council_vote import remind_non_voters
+
+    council = ready_council(tmp_path)
+    links = ballot_links()
+    for name in ("Trần Ba", "Nguyễn Bốn"):
+        _vote(links[name][1], at(council.voting_day, 9), seed=name)
+    with session_scope() as session:
+        early = remind_non_voters(session, CODE, at(council.voting_day, 10))
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        from services.campaigns import calendar_for
+
+        day_before = calendar_for(session, campaign).add_working_days(council.council_on, -1)
+    with session_scope() as session:
+        queued = remind_non_voters(session, CODE, at(day_before, 8))
+    with session_scope() as session:
+        again = remind_non_voters(session, CODE, at(day_before, 9))  # once per member
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == EmailKind.COUNCIL_REMINDER)
+        ).all()
+    assert (early, queued, again) == (0 if day_before > council.voting_day else 3, 3, 0)
+    names = {"Phan Tâm", "Lê Thư Ký", "Đỗ Năm"}
+    assert {r.to_addrs[0].split("<")[1].rstrip(">") for r in rows} == {
+        "chu.tich@example.gov.vn",
+        "thu.ky@example.gov.vn",
+        "do.nam@example.gov.vn",
+    }
+    for row in rows:
+        others = names | {"Trần Ba", "Nguyễn Bốn"}
+        mentioned = {n for n in others if n in row.text_body}
+        assert len(mentioned) == 1 and row.link_member_id is not None
