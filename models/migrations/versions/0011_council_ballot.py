@@ -1,7 +1,7 @@
 """The council's secret e-ballot.
 
 * ``councilmember``: ``position`` and ``unit_code`` (a member is recused on their unit's
-  dossiers); ``role`` widened to 16 characters for "secretary".
+  dossiers); ``councilrole`` gains ``SECRETARY``.
 * ``councilvoting``: when voting opened, closes and was closed, per campaign.
 * ``ballottoken``: a member's ballot link, by the SHA-256 of its token.
 * ``councilparticipation``: the participation roll (member, time, in writing).
@@ -32,10 +32,17 @@ def _time(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # As 0008 did for participationstatus: allowed in the migration's transaction (PostgreSQL
+        # 12+) since the value is not used in it; SQLite stores the enum as plain text.
+        op.execute("ALTER TYPE councilrole ADD VALUE IF NOT EXISTS 'SECRETARY'")
     with op.batch_alter_table("councilmember") as batch:
-        batch.alter_column(
-            "role", existing_type=sa.String(length=8), type_=sa.String(length=16)
-        )
+        if op.get_bind().dialect.name == "sqlite":  # the enum's text column, as long as its names
+            batch.alter_column(
+                "role",
+                existing_type=sa.Enum("CHAIR", "MEMBER", name="councilrole"),
+                type_=sa.Enum("CHAIR", "SECRETARY", "MEMBER", name="councilrole"),
+            )
         batch.add_column(sa.Column("position", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("unit_code", sa.String(length=64), nullable=True))
     op.create_table(
@@ -138,9 +145,8 @@ def downgrade() -> None:
         "councilvoting",
     ):
         op.drop_table(table)
+    # PostgreSQL cannot drop an enum value: secretaries become members, the value stays unused.
+    op.execute("UPDATE councilmember SET role = 'MEMBER' WHERE role = 'SECRETARY'")
     with op.batch_alter_table("councilmember") as batch:
         batch.drop_column("unit_code")
         batch.drop_column("position")
-        batch.alter_column(
-            "role", existing_type=sa.String(length=16), type_=sa.String(length=8)
-        )
