@@ -109,6 +109,12 @@ SPECS: tuple[Spec, ...] = (
         "(Import the unit register from CSV content; all or nothing.)",
     ),
     Spec(
+        "flows.admin.import_council_members_flow",
+        "import-council-members",
+        "Nhập thành viên Hội đồng: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "
+        "(Import the council's members from CSV content; all or nothing.)",
+    ),
+    Spec(
         "flows.admin.extend_deadline_flow",
         "extend-unit-deadline",
         "Gia hạn nộp cho một đơn vị (ngày làm việc, không trước hôm nay; cần lý do). "
