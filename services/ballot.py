@@ -63,6 +63,16 @@ class BallotDossier(BaseModel):
     recusal: RecusalReason | None = None
 
 
+class QuotaNote(BaseModel):
+    """An award with more candidates on the ballot than its quota: the tally keeps the most
+    agreed, then the rule pack's tie-breaks; the page says so before the member votes."""
+
+    award_vi: str
+    award_en: str
+    quota: int
+    candidates: int
+
+
 class BallotPage(BaseModel):
     member_name: str
     campaign_name: str
@@ -72,6 +82,7 @@ class BallotPage(BaseModel):
     is_open: bool
     voted_at: datetime | None
     dossiers: list[BallotDossier]
+    quotas: list[QuotaNote] = []
 
 
 def _name_key(name: str) -> str:
@@ -178,6 +189,7 @@ def ballot_page(session: Session, link: BallotLink, now: datetime) -> BallotPage
     ).first()
     recused = recusals_of(session, link.campaign_id)
     pack = campaign_pack(campaign)
+    on_ballot = ballot_nominations(session, link.campaign_id)
     dossiers = [
         BallotDossier(
             nomination_id=n.id or 0,
@@ -191,6 +203,7 @@ def ballot_page(session: Session, link: BallotLink, now: datetime) -> BallotPage
         for n, u in ballot_nominations(session, link.campaign_id)
     ]
     return BallotPage(
+        quotas=_quota_notes(campaign, [n for n, _ in on_ballot]),
         member_name=member.name,
         campaign_name=campaign.name,
         campaign_code=campaign.code,
@@ -200,6 +213,27 @@ def ballot_page(session: Session, link: BallotLink, now: datetime) -> BallotPage
         voted_at=participation.voted_at if participation else None,
         dossiers=dossiers,
     )
+
+
+def _quota_notes(campaign: Campaign, nominations: list[Nomination]) -> list[QuotaNote]:
+    pack = campaign_pack(campaign)
+    proposed: dict[str, int] = {}
+    for nomination in nominations:
+        for text in {nomination.proposed_title, nomination.proposed_form} - {None, ""}:
+            assert text is not None
+            award = pack.awards.get(text) or pack.award_by_name(text)
+            if award is not None:
+                proposed[award.code] = proposed.get(award.code, 0) + 1
+    return [
+        QuotaNote(
+            award_vi=pack.awards[code].name_vi,
+            award_en=pack.awards[code].name_en,
+            quota=quota,
+            candidates=proposed[code],
+        )
+        for code, quota in sorted(campaign.quotas.items())
+        if code in pack.awards and proposed.get(code, 0) > quota
+    ]
 
 
 def receipt_code(seed: str) -> str:

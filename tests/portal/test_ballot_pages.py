@@ -154,3 +154,15 @@ def test_a_closed_ballot_refuses(voting: Voting) -> None:
     assert late.status_code == 409 and "không mở" in late.text
     assert "không mở" in closed.text and 'name="d-' not in closed.text
     assert _counts() == (4, 4)
+
+
+def test_the_page_says_when_candidates_exceed_a_quota(voting: Voting) -> None:
+    from services.campaigns import load_campaign
+
+    with session_scope() as session:
+        campaign = load_campaign(session, CODE)
+        campaign.quotas = {"CSTDCS": 2}
+        session.add(campaign)
+    with httpx.Client(timeout=30) as client:
+        page = text_of(client.get(voting.links["ba"]))
+    assert "4 hồ sơ cho 2 chỉ tiêu" in page
