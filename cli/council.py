@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from cli.common import (
     ActorOpt,
     CampaignArg,
+    ForceOpt,
     JsonOpt,
     NowOpt,
     app,
@@ -119,6 +120,7 @@ def council_convene(
     early: Annotated[
         bool, typer.Option(help=t("Gửi trước ngày dự kiến.", "Send before the due day."))
     ] = False,
+    force: ForceOpt = None,
     actor: ActorOpt = "operator",
     now: NowOpt = None,
     as_json: JsonOpt = False,
@@ -128,7 +130,7 @@ def council_convene(
     who, moment = parse_actor(actor), parse_now(now)
 
     def action() -> ConvocationRun:
-        return convene_council(campaign, now=moment, actor=who, early=early)
+        return convene_council(campaign, now=moment, actor=who, early=early, force_reason=force)
 
     emit(run_operator(action), as_json)
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cli.common import (
     CampaignArg,
+    ForceOpt,
     JsonOpt,
     NowOpt,
     app,
@@ -43,18 +44,6 @@ from services.review import ReviewAction, ReviewDecision
 from services.status import CampaignStatus, campaign_status, standing_text
 
 T = TypeVar("T")
-ForceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--force",
-        help=t(
-            "Vẫn làm dù điều kiện trước chưa đủ (ví dụ thẩm định trước hạn khi còn đơn vị chưa "
-            "nộp); cần ghi lý do, lý do được ghi vào nhật ký.",
-            "Go ahead although a precondition does not hold (e.g. review before the deadline "
-            "with units missing); give the reason, which goes into the audit log.",
-        ),
-    ),
-]
 
 
 @app.command(

@@ -24,9 +24,11 @@ from services.mail import deliver_and_report
 
 
 @stage_task(name="convene-council")
-def convene_task(campaign_code: str, now: datetime, actor: str, early: bool) -> ConvocationResult:
+def convene_task(
+    campaign_code: str, now: datetime, actor: str, early: bool, force_reason: str | None
+) -> ConvocationResult:
     with session_scope() as session:
-        return convene(session, campaign_code, now, actor, early=early)
+        return convene(session, campaign_code, now, actor, early=early, force_reason=force_reason)
 
 
 @stage_task(name="close-council-ballot")
@@ -46,7 +48,11 @@ class CloseRun(CloseResult, StageRun):
 
 @flow(name="council-convene", log_prints=True)
 def convene_council(
-    campaign_code: str, now: datetime | None = None, actor: str = "operator", early: bool = False
+    campaign_code: str,
+    now: datetime | None = None,
+    actor: str = "operator",
+    early: bool = False,
+    force_reason: str | None = None,
 ) -> ConvocationRun:
     """Send each council member the convocation, the dossier pack and their ballot link.
 
@@ -55,9 +61,10 @@ def convene_council(
         now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
         actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
         early: Gửi trước ngày dự kiến (send before the due day)
+        force_reason: Lý do triệu tập dù còn hồ sơ chưa thẩm định (reason to go ahead)
     """
     moment = resolve(now)
-    result = convene_task(campaign_code, moment, actor, early)
+    result = convene_task(campaign_code, moment, actor, early, force_reason)
     delivery = deliver_outbox(moment)
     return ConvocationRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
 

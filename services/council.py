@@ -372,7 +372,7 @@ def tally_and_record(
     return summary
 
 
-def _review_unfinished(session: Session, campaign: Campaign) -> OperatorError | None:
+def review_unfinished(session: Session, campaign: Campaign) -> OperatorError | None:
     waiting = session.exec(
         select(func.count()).where(
             Nomination.campaign_id == campaign.id,
@@ -419,7 +419,7 @@ def hold_council(
     check_precondition(
         session,
         campaign,
-        _review_unfinished(session, campaign),
+        review_unfinished(session, campaign),
         force_reason=force_reason,
         now=now,
         actor=actor,

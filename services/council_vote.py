@@ -51,10 +51,16 @@ from services.campaigns import (
     award_names,
     calendar_for,
     campaign_pack,
+    check_precondition,
     load_campaign,
     outputs_dir,
 )
-from services.council import CouncilSummary, council_campaign, tally_and_record
+from services.council import (
+    CouncilSummary,
+    council_campaign,
+    review_unfinished,
+    tally_and_record,
+)
 from services.council_minutes import write_minutes
 from services.csv_rows import read_csv_rows, report_empty
 from services.errors import OperatorError
@@ -139,13 +145,28 @@ class ConvocationResult(BaseModel):
 
 
 def convene(
-    session: Session, campaign_code: str, now: datetime, actor: str, *, early: bool = False
+    session: Session,
+    campaign_code: str,
+    now: datetime,
+    actor: str,
+    *,
+    early: bool = False,
+    force_reason: str | None = None,
 ) -> ConvocationResult:
     """Open voting (until the end of ``council_on``), record the automatic recusals, write the
     dossier pack and queue each member's convocation with their ballot link. Idempotent: a
-    second run queues nothing new. Refused before the due day unless ``early``."""
+    second run queues nothing new. Refused before the due day unless ``early``, and while
+    received dossiers await review unless forced with a reason (they would miss the ballot)."""
     campaign = council_campaign(session, campaign_code)
     assert campaign.id is not None
+    check_precondition(
+        session,
+        campaign,
+        review_unfinished(session, campaign),
+        force_reason=force_reason,
+        now=now,
+        actor=actor,
+    )
     due = convocation_due_on(session, campaign)
     if not early and to_vn(now).date() < due:
         raise OperatorError(
