@@ -166,3 +166,10 @@ def test_the_page_says_when_candidates_exceed_a_quota(voting: Voting) -> None:
     with httpx.Client(timeout=30) as client:
         page = text_of(client.get(voting.links["ba"]))
     assert "4 hồ sơ cho 2 chỉ tiêu" in page
+
+
+def test_the_ballot_token_never_reaches_the_logs() -> None:
+    from portal.logs import redact
+
+    line = '127.0.0.1:5000 - "POST /phieu/Abc-123_xyz HTTP/1.1" 200'
+    assert redact(line) == '127.0.0.1:5000 - "POST /phieu/… HTTP/1.1" 200'
