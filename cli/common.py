@@ -102,6 +102,18 @@ def print_mail_blocked(payload: dict[str, Any]) -> None:
 
 T = TypeVar("T")
 
+ForceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--force",
+        help=t(
+            "Vẫn làm dù điều kiện trước chưa đủ (ví dụ thẩm định trước hạn khi còn đơn vị chưa "
+            "nộp); cần ghi lý do, lý do được ghi vào nhật ký.",
+            "Go ahead although a precondition does not hold (e.g. review before the deadline "
+            "with units missing); give the reason, which goes into the audit log.",
+        ),
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help=t("In kết quả dạng JSON.", "Print JSON."))]
 CampaignArg = Annotated[str, typer.Argument(help=t("Mã đợt thi đua.", "Campaign code."))]
 NowOpt = Annotated[

@@ -28,10 +28,11 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_council import council_fields, council_through_portal
 from cli.demo_leader import approve_through_portal
 from cli.demo_units import PortalTally, latest_links, say_no_nominations, send_list
 from flows.admin import extend_deadline_flow
-from flows.council import CouncilRun, council_tally
+from flows.council_ballot import CloseRun
 from flows.dispatch import dispatch_call
 from flows.honour import honour_campaign, sign_decision_flow
 from flows.plan import plan_campaign
@@ -41,7 +42,6 @@ from models import clock
 from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ
-from models.council import CouncilMemberCreate, CouncilRole
 from models.db import engine_for, session_scope
 from models.migrate import upgrade
 from models.nomination import (
@@ -57,7 +57,6 @@ from models.settings import get_settings
 from notifications.smtp_server import MailboxServer, read_mailbox
 from portal.embedded import running_portal
 from services.campaigns import award_choices, calendar_for, ladder_config, load_campaign
-from services.council import BallotInput
 from services.units import parse_units_csv, upsert_units
 
 SAMPLE_UNITS = Path(__file__).parent / "sample" / "units.csv"
@@ -200,6 +199,11 @@ class DemoSummary(BaseModel):
     honourees: int
     budget_vnd: int
     outputs: DemoOutputs
+    # The council's secret e-ballot: ballots received (by link and on paper), recusals, and the
+    # vote-count minutes.
+    ballots_cast: int = 0
+    recusals: int = 0
+    minutes_docx: str | None = None
     mailbox_messages: int = 0
     seconds: float = 0.0
 
@@ -214,9 +218,10 @@ def run_demo(units: int = 40, show_progress: bool = True, seed: int = 2019) -> D
         _configure(var_dir, server.port)
         upgrade()
         with running_portal() as portal_url:
-            # The links in the emails (units', the leader's) open this portal on loopback.
+            # The links in the emails (units', members', the leader's) open this portal.
             os.environ["TONVINH_SUBMISSION_BASE_URL"] = f"{portal_url}/nop"
             os.environ["TONVINH_APPROVAL_BASE_URL"] = f"{portal_url}/duyet"
+            os.environ["TONVINH_BALLOT_BASE_URL"] = f"{portal_url}/phieu"
             get_settings.cache_clear()
             summary = _simulate(var_dir, units, seed, show_progress)
         summary.mailbox_messages = len(read_mailbox(var_dir / "mailbox"))
@@ -288,6 +293,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
 
     days = sorted({plan.dispatch_on, *reminder_days, *arrivals, *review_rounds, plan.council_on})
     steps: list[tuple[str, Callable[[], object]]] = []
+    council_run: list[CloseRun] = []
     attempts: dict[str, int] = defaultdict(int)
     tally = PortalTally()
 
@@ -336,7 +342,7 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             review = partial(review_nominations, CAMPAIGN_CODE, now=_at(day, 17), reviewer=REVIEWER)
             steps.append(("Thẩm định", review))
         if day == plan.council_on:
-            steps.append(("Hội đồng", partial(_council, day, rnd)))
+            steps.append(("Hội đồng", partial(_council, day, rnd, var_dir, council_run)))
     # The leader approves from the emailed link, on the portal (cli/demo_leader.py).
     approve = partial(
         approve_through_portal,
@@ -374,46 +380,13 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             progress.update(bar, description=label)
             step()
             progress.advance(bar)
-    return _summary(var_dir, honour_result, tally)
+    summary = _summary(var_dir, honour_result, tally)
+    return summary.model_copy(update=council_fields(council_run[0] if council_run else None))
 
 
-def simulated_ballots(
-    nomination_id: int, members: list[CouncilMemberCreate], rnd: random.Random
-) -> list[BallotInput]:
-    """One dossier's votes: mostly unanimous, sometimes up to three against; the last two
-    members are away and vote in writing."""
-    against = rnd.choice([0, 0, 0, 1, 2, 3])
-    return [
-        BallotInput(
-            nomination_id=nomination_id,
-            member_name=member.name,
-            in_favour=index >= against,
-            in_writing=index in (13, 14),
-        )
-        for index, member in enumerate(members)
-    ]
-
-
-def _council(day: date, rnd: random.Random) -> CouncilRun:
-    """Fifteen members; two are away and vote in writing; most dossiers pass comfortably."""
-    members = [CouncilMemberCreate(name="Phan Tâm", role=CouncilRole.CHAIR)] + [
-        CouncilMemberCreate(name=f"Thành viên {i:02d}") for i in range(2, 16)
-    ]
-    with session_scope() as session:
-        campaign = load_campaign(session, CAMPAIGN_CODE)
-        eligible = session.exec(
-            select(Nomination.id).where(
-                Nomination.campaign_id == campaign.id,
-                Nomination.status == NominationStatus.ELIGIBLE,
-            )
-        ).all()
-    ballots = [
-        ballot
-        for nomination_id in eligible
-        if nomination_id is not None
-        for ballot in simulated_ballots(nomination_id, members, rnd)
-    ]
-    return council_tally(CAMPAIGN_CODE, members, ballots, now=_at(day, 14))
+def _council(day: date, rnd: random.Random, var_dir: Path, runs: list[CloseRun]) -> None:
+    """Fifteen members vote by secret e-ballot through the portal (cli/demo_council.py)."""
+    runs.append(council_through_portal(CAMPAIGN_CODE, day, var_dir / "mailbox", rnd, "Thư ký"))
 
 
 REFUSAL_KINDS = (EmailKind.LIST_REJECTED, EmailKind.NOT_ELIGIBLE)

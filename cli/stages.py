@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from cli.common import (
     CampaignArg,
+    ForceOpt,
     JsonOpt,
     NowOpt,
     app,
@@ -30,6 +31,7 @@ from cli.common import (
     print_mail_blocked,
     run_operator,
 )
+from cli.council import council_app
 from cli.i18n import t
 from documents.nomination_list import read_upload_file
 from models.council import ApprovalDecision, CouncilMemberCreate, CouncilRole
@@ -43,18 +45,6 @@ from services.review import ReviewAction, ReviewDecision
 from services.status import CampaignStatus, campaign_status, standing_text
 
 T = TypeVar("T")
-ForceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--force",
-        help=t(
-            "Vẫn làm dù điều kiện trước chưa đủ (ví dụ thẩm định trước hạn khi còn đơn vị chưa "
-            "nộp); cần ghi lý do, lý do được ghi vào nhật ký.",
-            "Go ahead although a precondition does not hold (e.g. review before the deadline "
-            "with units missing); give the reason, which goes into the audit log.",
-        ),
-    ),
-]
 
 
 @app.command(
@@ -290,11 +280,12 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str
     return rows
 
 
-@app.command(
+@council_app.command(
+    "tally",
     help=t(
         "Hội đồng: ghi thành viên và phiếu bầu, kiểm phiếu theo ngưỡng luật định.",
         "Council: record members and ballots, tally by the statutory thresholds.",
-    )
+    ),
 )
 def council(
     campaign: CampaignArg,

@@ -79,6 +79,18 @@ SPECS: tuple[Spec, ...] = (
         "Hội đồng: ghi thành viên, phiếu bầu và kiểm phiếu. (Council: members, ballots, tally.)",
     ),
     Spec(
+        "flows.council_ballot.convene_council",
+        "council-convene",
+        "Hội đồng: gửi giấy mời, hồ sơ trình và đường dẫn phiếu kín cho từng thành viên. "
+        "(Council: convocation, dossier pack and each member's secret ballot link.)",
+    ),
+    Spec(
+        "flows.council_ballot.close_council_ballot",
+        "council-close",
+        "Hội đồng: kết thúc bỏ phiếu kín, kiểm phiếu, lập biên bản, gửi kết quả. "
+        "(Council: close the secret ballot, tally, minutes, result to members.)",
+    ),
+    Spec(
         "flows.approve.approve_campaign",
         "approve-campaign",
         "Trình lãnh đạo phê duyệt: lần chạy tạm dừng chờ biểu mẫu (menu ⋮ → Resume). "
@@ -101,6 +113,12 @@ SPECS: tuple[Spec, ...] = (
         "import-units",
         "Nhập danh sách đơn vị: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "
         "(Import the unit register from CSV content; all or nothing.)",
+    ),
+    Spec(
+        "flows.admin.import_council_members_flow",
+        "import-council-members",
+        "Nhập thành viên Hội đồng: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "
+        "(Import the council's members from CSV content; all or nothing.)",
     ),
     Spec(
         "flows.admin.extend_deadline_flow",

@@ -14,6 +14,7 @@ from flows.common import deliver_outbox
 from flows.monitor import publish_campaign_artifacts
 from models.clock import resolve
 from models.db import session_scope
+from services.council_members import import_members
 from services.links import LinkRotated, rotate_link
 from services.units import (
     CalendarOverride,
@@ -46,6 +47,29 @@ def import_units_flow(
     with session_scope() as session:
         return import_units(
             session, csv_content.encode("utf-8"), file_name, now=resolve(now), actor=actor
+        )
+
+
+@flow(name="import-council-members", log_prints=True)
+def import_council_members_flow(
+    campaign_code: Required,
+    csv_content: Required,
+    file_name: str = "hoi-dong.csv",
+    actor: Required = "operator",
+    now: datetime | None = None,
+) -> int:
+    """Import the council's members (name, position, unit_code, email, role); all or nothing.
+
+    Args:
+        campaign_code: Mã đợt thi đua (campaign code)
+        csv_content: CSV thành viên, UTF-8: name,position,unit_code,email,role (members CSV)
+        file_name: Tên tệp, để báo lỗi theo tệp (file name, for the error lines)
+        actor: Người thực hiện, ghi vào nhật ký (who, for the audit log)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
+    with session_scope() as session:
+        return import_members(
+            session, campaign_code, csv_content.encode("utf-8"), file_name, resolve(now), actor
         )
 
 

@@ -91,6 +91,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from flows.council_ballot import council_ballot_job
 from flows.monitor import refresh_campaign_artifacts
 from flows.remind import send_reminders
 from models import clock
@@ -110,6 +111,7 @@ FIRE_REMINDERS_REF = "flows.scheduler:fire_reminders"
 SYNC_JOB_ID = "sync"
 DELIVER_JOB_ID = "deliver"
 ARTIFACTS_JOB_ID = "portal-artifacts"
+COUNCIL_JOB_ID = "council-ballot"
 LOCK_JOB_ID = "lock-watch"
 # First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
 ADVISORY_LOCK_KEY = 0x746F6E76
@@ -563,6 +565,14 @@ def run_scheduler(
                 minutes=settings.scheduler_artifacts_every_minutes,
                 id=ARTIFACTS_JOB_ID,
                 name="làm mới bảng theo dõi khi đơn vị nộp / refresh artifacts after answers",
+                **housekeeping,
+            )
+            scheduler.add_job(
+                council_ballot_job,
+                "interval",
+                minutes=sync_every,
+                id=COUNCIL_JOB_ID,
+                name="Hội đồng: kết thúc khi hết hạn, nhắc bỏ phiếu / council ballot close, remind",
                 **housekeeping,
             )
             scheduler.add_job(

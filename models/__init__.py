@@ -6,6 +6,14 @@ Importing this package registers every table on ``SQLModel.metadata``.
 from models.access import AccessToken
 from models.attachment import DossierFile
 from models.audit import AuditEvent
+from models.ballot import (
+    BallotChoice,
+    BallotSheet,
+    BallotToken,
+    CouncilParticipation,
+    CouncilRecusal,
+    CouncilVoting,
+)
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.document import CampaignDocument
@@ -20,11 +28,17 @@ __all__ = [
     "Approval",
     "AuditEvent",
     "Ballot",
+    "BallotChoice",
+    "BallotSheet",
+    "BallotToken",
     "Campaign",
     "CampaignDocument",
     "CampaignUnit",
     "CouncilMember",
+    "CouncilParticipation",
+    "CouncilRecusal",
     "CouncilResult",
+    "CouncilVoting",
     "DossierFile",
     "HolidayOverride",
     "LeaderInvite",

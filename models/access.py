@@ -23,6 +23,7 @@ from typing import cast
 from sqlalchemy import Connection, Table, insert, inspect, update
 from sqlmodel import Field, SQLModel
 
+from models.ballot import BallotToken
 from models.db import AwareDateTime
 
 # What a token opens. One purpose today; an operator's or a council member's link would be another.
@@ -71,6 +72,17 @@ def mint_unit_token(connection: Connection, campaign_unit_id: int, now: datetime
             campaign_unit_id=campaign_unit_id,
             created_at=now,
         )
+    )
+    return token
+
+
+def mint_ballot_token(connection: Connection, member_id: int, now: datetime) -> str:
+    """A fresh token for a council member's ballot link (``models.ballot.BallotToken``), its
+    hash inserted on ``connection``; returns the plain token, which nothing stores."""
+    token = new_token()
+    table = cast(Table, inspect(BallotToken).local_table)
+    connection.execute(
+        insert(table).values(token_hash=hash_token(token), member_id=member_id, created_at=now)
     )
     return token
 

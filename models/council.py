@@ -14,13 +14,18 @@ from models.db import AwareDateTime
 
 class CouncilRole(StrEnum):
     CHAIR = "chair"
+    SECRETARY = "secretary"
     MEMBER = "member"
 
 
 class CouncilMemberBase(SQLModel):
     name: str = Field(max_length=255)
-    role: CouncilRole = Field(default=CouncilRole.MEMBER, max_length=8)
+    role: CouncilRole = Field(default=CouncilRole.MEMBER, max_length=16)
     email: EmailStr | None = Field(default=None, max_length=254)
+    # Migration 0011: the member's position and unit (a member is recused on their unit's
+    # dossiers); both optional, so councils registered before keep working.
+    position: str | None = Field(default=None, max_length=255)
+    unit_code: str | None = Field(default=None, max_length=64)
 
 
 class CouncilMemberCreate(CouncilMemberBase):

@@ -45,6 +45,10 @@ class EmailKind(StrEnum):
     # The approving leader's link to decide a paused approval run (tier: the LeaderInvite id;
     # delivery mints the token, models.leader_access).
     LEADER_APPROVAL = "leader_approval"
+    # The council's e-ballot (migration 0011): sent to members, unit_id NULL, tier the member id.
+    COUNCIL_CONVOCATION = "council_convocation"  # meeting, dossier pack, personal ballot link
+    COUNCIL_REMINDER = "council_reminder"  # a working day before the close, to non-voters only
+    COUNCIL_MEMBER_RESULT = "council_member_result"  # the result, to every member
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -99,6 +103,9 @@ class OutboxMessage(SQLModel, table=True):
     # The campaign unit whose personal link this email carries (migration 0007): its bodies hold
     # models.access.LINK_PLACEHOLDER, and delivery mints the token into the outgoing copy only.
     link_part_id: int | None = Field(default=None, foreign_key="campaignunit.id")
+    # The council member whose personal ballot link this email carries (migration 0011), the
+    # same placeholder minted at delivery into a ballot token (models.ballot.BallotToken).
+    link_member_id: int | None = Field(default=None, foreign_key="councilmember.id")
 
 
 class MailFaultKind(StrEnum):

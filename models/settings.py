@@ -233,6 +233,18 @@ class Settings(BaseSettings):
         description="Hour of the day (Vietnam time) a step of the ladder falls due and the "
         "scheduler sends it.",
     )
+    council_convocation_working_days: int = Field(
+        default=5,
+        ge=0,
+        description="Council members get the convocation (meeting, dossier pack, ballot link) "
+        "this many working days before the council day, and a reminder one working day before "
+        "the close.",
+    )
+    ballot_base_url: str = Field(
+        default="",
+        description="A council member's ballot link is <this>/<token>; empty: the portal of "
+        "TONVINH_SUBMISSION_BASE_URL, path /phieu.",
+    )
 
     rule_overrides: dict[str, float | str] = Field(
         default_factory=dict,

@@ -1,4 +1,5 @@
-"""A personal link, put into an email at the moment it is sent.
+"""A personal link (a unit's, a council member's ballot, the approving leader's), put into an
+email at the moment it is sent.
 
 The stored email holds ``models.access.LINK_PLACEHOLDER`` and says whose link it carries: a
 campaign unit's (``link_part_id``) or, for the approving leader's email, the leader's invite
@@ -16,20 +17,26 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from models.access import mint_unit_token, with_link
+from models.access import mint_ballot_token, mint_unit_token, with_link
 from models.leader_access import mint_leader_token
 from models.outbox import EmailKind, OutboxMessage
 from notifications.mailer import OutgoingEmail
 
 
 def carries_link(row: OutboxMessage) -> bool:
-    return row.link_part_id is not None or row.kind == EmailKind.LEADER_APPROVAL
+    return (
+        row.link_part_id is not None
+        or row.link_member_id is not None
+        or row.kind == EmailKind.LEADER_APPROVAL
+    )
 
 
 def _mint(connection: Connection, row: OutboxMessage, now: datetime) -> str:
     """A fresh token for the link ``row`` carries."""
     if row.link_part_id is not None:
         return mint_unit_token(connection, row.link_part_id, now)
+    if row.link_member_id is not None:  # a council member's ballot link
+        return mint_ballot_token(connection, row.link_member_id, now)
     return mint_leader_token(connection, row.tier, now)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import TypeVar
 
@@ -29,7 +30,7 @@ from portal.security import (
 )
 from services.links import UnitLink, open_link
 
-T = TypeVar("T")
+L = TypeVar("L")
 
 
 class LinkNotFound(Exception):
@@ -60,26 +61,28 @@ def throttle(request: Request) -> MissThrottle:
     return app_throttle(request, "throttle", get_settings().portal_misses_per_minute)
 
 
-def resolve_token(request: Request, open_token: Callable[[Session], T | None]) -> T:
-    """What ``open_token`` finds for the request's token; raises ``Throttled`` for an address
-    that tried too many unknown tokens, ``LinkNotFound`` for a token that opens nothing (and
-    counts the miss). One throttle for every kind of link."""
+def resolve_token(
+    request: Request, token: str, opener: Callable[[Session, str, datetime], L | None]
+) -> L:
+    """What ``opener`` finds for the token at the clock's now; raises ``Throttled`` for an
+    address that tried too many unknown tokens, ``LinkNotFound`` for a token that opens nothing
+    (and counts the miss). One throttle for every kind of link."""
     misses = throttle(request)
     address = client_address(request)
     wait = misses.retry_after(address)
     if wait:
         raise Throttled(wait)
     with session_scope() as session:
-        found = open_token(session)
-    if found is None:
+        link = opener(session, token, clock.now())
+    if link is None:
         misses.miss(address)
         raise LinkNotFound()
-    return found
+    return link
 
 
 def resolve_link(request: Request, token: str) -> UnitLink:
-    """The unit part the token opens (``resolve_token``)."""
-    return resolve_token(request, lambda session: open_link(session, token, clock.now()))
+    """The unit part the token opens (see ``resolve_token``)."""
+    return resolve_token(request, token, open_link)
 
 
 @lru_cache(maxsize=8)
@@ -100,11 +103,15 @@ def csrf_nonce(request: Request) -> tuple[str, bool]:
     return new_nonce(), True
 
 
-def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
-    """The hidden field's value for forms on this link, and the nonce to set as a cookie if the
-    browser has none yet."""
+def csrf_field_for(request: Request, link_id: int | str) -> tuple[str, str | None]:
+    """The hidden field's value for forms on the link ``link_id`` names, and the nonce to set as
+    a cookie if the browser has none yet."""
     nonce, fresh = csrf_nonce(request)
-    return csrf_token(signing_key(), nonce, link.token_id), nonce if fresh else None
+    return csrf_token(signing_key(), nonce, link_id), nonce if fresh else None
+
+
+def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
+    return csrf_field_for(request, link.token_id)
 
 
 def set_csrf_cookie(
@@ -122,11 +129,15 @@ def set_csrf_cookie(
     )
 
 
-def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
+def check_csrf_for(request: Request, form: FormData, link_id: int | str) -> None:
     field = form.get(CSRF_FIELD)
     value = field if isinstance(field, str) else None
-    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link.token_id):
+    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, link_id):
         raise CsrfRefused()
+
+
+def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
+    check_csrf_for(request, form, link.token_id)
 
 
 _unit_locks: dict[int, threading.Lock] = {}

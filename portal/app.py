@@ -24,6 +24,7 @@ from models.secret_key import check_configured
 from models.settings import get_settings
 from portal import events, logs
 from portal.access import CsrfRefused, LinkNotFound, Throttled
+from portal.ballot_pages import router as ballot_router
 from portal.leader_pages import router as leader_router
 from portal.middleware import (
     BodyLimit,
@@ -145,6 +146,7 @@ def create_app() -> FastAPI:
     app.include_router(forms_router)
     app.include_router(operator_router)
     app.include_router(leader_router)
+    app.include_router(ballot_router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LinkNotFound, _not_found)

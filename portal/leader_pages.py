@@ -11,9 +11,11 @@ typed answer; if resuming fails, the mark is rolled back. The run records the de
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -23,15 +25,13 @@ from documents.text import format_vnd
 from models import clock
 from models.db import session_scope
 from portal.access import (
-    CsrfRefused,
-    csrf_nonce,
+    check_csrf_for,
+    csrf_field_for,
     resolve_token,
     set_csrf_cookie,
-    signing_key,
 )
 from portal.approval_runs import RunNotPaused, is_paused, prefect_reachable, resume
 from portal.pages import error_page, render
-from portal.security import CSRF_COOKIE, CSRF_FIELD, csrf_token, csrf_valid
 from portal.unit_pages import content_disposition
 from services.approval import ApprovalRequest
 from services.errors import OperatorError
@@ -84,8 +84,14 @@ NO_PREFECT = (
 )
 
 
+def _open_leader(session: Session, token: str, _now: datetime) -> LeaderLink | None:
+    return open_leader_link(session, token)  # the pause, not the clock, decides if it is open
+
+
 def resolve_leader(request: Request, token: str) -> LeaderLink:
-    return resolve_token(request, lambda session: open_leader_link(session, token))
+    return resolve_token(
+        request, token, lambda session, opened, _now: open_leader_link(session, opened)
+    )
 
 
 def _binding(link: LeaderLink) -> str:
@@ -120,18 +126,18 @@ def _render_form(
             view = leader_view(session, link)
     except OperatorError:  # the campaign has moved on: the approval is over
         return error_page(request, 404, *CLOSED)
-    nonce, fresh = csrf_nonce(request)
+    field, nonce = csrf_field_for(request, _binding(link))
     approver = f"{link.approver_name} ({link.approver_title})" if link.approver_title else ""
     context = {
         "link": link,
         "view": view,
         "budget_text": format_vnd(view.budget_total),
-        "csrf": csrf_token(signing_key(), nonce, _binding(link)),
+        "csrf": field,
         "errors": errors or {},
         "values": values or {"decision": "approve_all", "approver": approver or link.approver_name},
     }
     response = render(request, "leader.html.j2", context, status_code=status_code)
-    set_csrf_cookie(response, request, nonce if fresh else None, COOKIE_PATH)
+    set_csrf_cookie(response, request, nonce, COOKIE_PATH)
     return response
 
 
@@ -240,10 +246,7 @@ def _sent(request: Request, link: LeaderLink) -> Response:
 async def leader_answer(request: Request, token: str) -> Response:
     link = await run_in_threadpool(resolve_leader, request, token)
     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    field = form.get(CSRF_FIELD)
-    value = field if isinstance(field, str) else None
-    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, _binding(link)):
-        raise CsrfRefused()
+    check_csrf_for(request, form, _binding(link))
     try:
         return await run_in_threadpool(_answer, request, link, form)
     except RunNotPaused:

@@ -13,9 +13,9 @@ import logging
 import re
 from typing import Any
 
-# A path segment after /nop/ (a unit's link) or /duyet/ (the approving leader's) is a token,
-# whatever it looks like.
-_TOKEN_IN_PATH = re.compile(r"(/(?:nop|duyet)/)[^/\s?#\"']+")
+# A path segment after /nop/ (a unit's link), /phieu/ (a council member's ballot link) or
+# /duyet/ (the approving leader's) is a token, whatever it looks like.
+_TOKEN_IN_PATH = re.compile(r"(/(?:nop|phieu|duyet)/)[^/\s?#\"']+")
 REDACTED = r"\1…"
 
 

@@ -55,7 +55,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = str(scope.get("path", "")).startswith(("/nop/", "/dieu-hanh/"))
+        private = str(scope.get("path", "")).startswith(
+            ("/nop/", "/phieu/", "/duyet/", "/dieu-hanh/")
+        )
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:

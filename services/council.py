@@ -3,6 +3,7 @@ the statutory tally, all in the caller's one transaction."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import cast
 
@@ -32,6 +33,7 @@ from models.rules.tally import (
     Vote,
     tally_nominations,
 )
+from services.ballot_tally import recused_pairs, secret_votes, voted_members
 from services.campaigns import campaign_pack, check_precondition, load_campaign, set_stage
 from services.errors import OperatorError
 from services.letters import enqueue_per_unit
@@ -127,6 +129,7 @@ def record_ballots(
             )
         ).all()
     )
+    on_roll = voted_members(session, campaign.id)
     problems: list[tuple[str, str]] = []
     for index, ballot in enumerate(ballots, start=1):
         where_vi = f"Dòng {ballot.line}" if ballot.line else f"Phiếu {index}"
@@ -136,6 +139,13 @@ def record_ballots(
                 (
                     f"{where_vi}: '{ballot.member_name}' không phải thành viên Hội đồng.",
                     f"{where_en}: '{ballot.member_name}' is not a council member.",
+                )
+            )
+        elif members[ballot.member_name].id in on_roll:
+            problems.append(
+                (
+                    f"{where_vi}: '{ballot.member_name}' đã bỏ phiếu kín; không ghi thêm phiếu.",
+                    f"{where_en}: '{ballot.member_name}' already cast a secret ballot.",
                 )
             )
         if ballot.nomination_id not in eligible:
@@ -212,9 +222,16 @@ def _tally(
         ).all()
         if nomination_id in candidates
     ]
+    secret = secret_votes(session, campaign.id)
+    votes.extend(v for v in secret if v.nomination_id in candidates)
+    recused: dict[int, int] = defaultdict(int)
+    for _member_id, nomination_id in recused_pairs(session, campaign.id):
+        recused[nomination_id] += 1
     try:
         outcome = tally_nominations(
-            [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR) for m in members],
+            # A secret ballot hides the chair's vote, so the chair's casting vote in a tie is
+            # not inferred from it: a tie at a quota's line waits for the chair's open decision.
+            [CouncilSeat(m.id or 0, m.role is CouncilRole.CHAIR and not secret) for m in members],
             votes,
             [
                 CouncilNominee(n_id, n.proposed_title, n.proposed_form, n.gender, n.women_share)
@@ -222,6 +239,7 @@ def _tally(
             ],
             campaign.quotas,
             pack,
+            recused=recused,
         )
     except ValueError as refused:  # the rule's "Vietnamese / English" reason
         vi, _, en = str(refused).partition(" / ")
@@ -354,7 +372,7 @@ def tally_and_record(
     return summary
 
 
-def _review_unfinished(session: Session, campaign: Campaign) -> OperatorError | None:
+def review_unfinished(session: Session, campaign: Campaign) -> OperatorError | None:
     waiting = session.exec(
         select(func.count()).where(
             Nomination.campaign_id == campaign.id,
@@ -371,6 +389,19 @@ def _review_unfinished(session: Session, campaign: Campaign) -> OperatorError | 
     )
 
 
+def council_campaign(session: Session, campaign_code: str) -> Campaign:
+    """The campaign, refused unless it is at review or council (where the council may sit)."""
+    campaign = load_campaign(session, campaign_code)
+    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
+        raise OperatorError(
+            "stage_not_council",
+            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa họp Hội đồng được.",
+            f"Campaign {campaign.code} is at stage '{campaign.stage}'; the council cannot sit.",
+            stage=str(campaign.stage),
+        )
+    return campaign
+
+
 def hold_council(
     session: Session,
     campaign_code: str,
@@ -381,25 +412,25 @@ def hold_council(
     *,
     force_reason: str | None = None,
 ) -> CouncilSummary:
-    """Members, ballots and the tally in the caller's one transaction: a refused ballot leaves
-    the members unsaved too. The council meets once review is done (no dossier received and not
-    yet reviewed), unless forced with a reason."""
-    campaign = load_campaign(session, campaign_code)
-    if campaign.stage not in (CampaignStage.REVIEW, CampaignStage.COUNCIL):
-        raise OperatorError(
-            "stage_not_council",
-            f"Đợt {campaign.code} đang ở giai đoạn '{campaign.stage}', chưa họp Hội đồng được.",
-            f"Campaign {campaign.code} is at stage '{campaign.stage}'; the council cannot sit.",
-            stage=str(campaign.stage),
-        )
+    """Members, ballots and the tally in the caller's one transaction: a refused ballot or tally
+    (or one without quorum) leaves the members and ballots unsaved too. The council meets once
+    review is done (no dossier received and not yet reviewed), unless forced with a reason."""
+    campaign = council_campaign(session, campaign_code)
     check_precondition(
         session,
         campaign,
-        _review_unfinished(session, campaign),
+        review_unfinished(session, campaign),
         force_reason=force_reason,
         now=now,
         actor=actor,
     )
+    # A savepoint: a tally without quorum (or refused) leaves neither members nor ballots saved.
+    savepoint = session.begin_nested()
     register_council(session, campaign, members, now, actor)
     record_ballots(session, campaign, ballots, now)
-    return tally_and_record(session, campaign, now, actor)
+    summary = tally_and_record(session, campaign, now, actor)
+    if summary.quorum_met:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return summary

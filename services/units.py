@@ -4,16 +4,12 @@ late announcements. Every change is audited."""
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-import unicodedata
 from datetime import date, datetime
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 
-from documents.nomination_list import ErrorCode, RowError, SubmissionRejected
+from documents.nomination_list import ErrorCode, RowError
 from documents.nomination_list.errors import ErrorLog
 from models import audit
 from models.audit import AuditEntity
@@ -21,6 +17,7 @@ from models.campaign import HolidayOverride
 from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date
 from models.unit import Unit, UnitCreate
 from services.campaigns import calendar_for, find_part, load_campaign
+from services.csv_rows import read_csv_rows, report_empty, report_invalid
 from services.errors import OperatorError
 
 UNIT_COLUMNS = (
@@ -50,69 +47,14 @@ def parse_units_csv(
     for minutes.
     """
     sheet = file_name
-    try:
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-        rows = list(itertools.islice(reader, max_rows + 1))
-        header = list(reader.fieldnames or [])
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise SubmissionRejected(
-            [
-                RowError(
-                    sheet,
-                    0,
-                    "",
-                    ErrorCode.UNREADABLE,
-                    "Không đọc được tệp CSV (cần UTF-8)",
-                    f"unreadable: {exc}",
-                )
-            ]
-        ) from exc
-    if len(rows) > max_rows:
-        raise SubmissionRejected(
-            [
-                RowError(
-                    sheet,
-                    max_rows + 2,
-                    "",
-                    ErrorCode.TOO_MANY_ROWS,
-                    f"Tệp có hơn {max_rows} đơn vị; hãy kiểm tra lại tệp",
-                    f"more than {max_rows} units",
-                    {"max_rows": max_rows},
-                )
-            ]
-        )
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        raise SubmissionRejected(
-            [
-                RowError(
-                    sheet,
-                    1,
-                    column,
-                    ErrorCode.MISSING_COLUMN,
-                    "Thiếu cột bắt buộc",
-                    "required column missing",
-                )
-                for column in missing
-            ]
-        )
+    rows = read_csv_rows(
+        data, file_name, required=REQUIRED, max_rows=max_rows, rows_vi="đơn vị", rows_en="units"
+    )
     errors = ErrorLog()
     units: list[tuple[int, UnitCreate]] = []
     seen: dict[str, int] = {}
-    for row_number, raw in enumerate(rows, start=2):
-        row = {k: unicodedata.normalize("NFC", (v or "").strip()) for k, v in raw.items() if k}
-        for column in REQUIRED:
-            if not row.get(column):
-                errors.add(
-                    RowError(
-                        sheet,
-                        row_number,
-                        column,
-                        ErrorCode.REQUIRED,
-                        "Ô bắt buộc bị trống",
-                        "empty",
-                    )
-                )
+    for row_number, row in rows:
+        empty = report_empty(errors, sheet, row_number, row, REQUIRED)
         code = row.get("code", "")
         if code in seen:
             errors.add(
@@ -126,7 +68,6 @@ def parse_units_csv(
                 )
             )
         seen.setdefault(code, row_number)
-        empty = {column for column in REQUIRED if not row.get(column)}
         try:
             unit = UnitCreate.model_validate(
                 {
@@ -145,21 +86,7 @@ def parse_units_csv(
             if not empty:
                 units.append((row_number, unit))
         except ValidationError as exc:
-            for problem in exc.errors():
-                field = str(problem["loc"][0]) if problem["loc"] else ""
-                if field in empty:
-                    continue  # already reported as empty
-                email = field.endswith("email")
-                errors.add(
-                    RowError(
-                        sheet,
-                        row_number,
-                        field,
-                        ErrorCode.INVALID_EMAIL if email else ErrorCode.INVALID,
-                        "Địa chỉ email không hợp lệ" if email else "Giá trị không hợp lệ",
-                        str(problem["msg"]),
-                    )
-                )
+            report_invalid(errors, sheet, row_number, exc, empty)
     known = set(seen)
     for row_number, unit in units:
         if unit.parent_code and unit.parent_code not in known:

@@ -167,6 +167,15 @@ class RulePack:
     resubmission_working_days: int = 5
     resubmission_status: str = CONFIRMED
     resubmission_citation: str = ""
+    # How a member recused on a dossier (own unit, own nomination, declared conflict) enters
+    # its threshold: excluded from the denominator (the share is of the members who may vote on
+    # it) or counted like a member who did not vote in favour. The quorum always counts everyone.
+    recused_excluded_from_denominator: bool = True
+    recusal_status: str = UNCONFIRMED
+    recusal_citation: str = (
+        "Chưa có văn bản xác nhận cách tính thành viên không tham gia biểu quyết do xung đột lợi "
+        "ích; mặc định loại khỏi mẫu số (Quy chế Hội đồng của Bộ)"
+    )
     # key -> (value in the pack, configured value), for every override applied
     overridden: Mapping[str, tuple[float | str, float | str]] = field(default_factory=dict)
 
@@ -280,6 +289,17 @@ class RulePack:
                 self.quorum_citation,
                 "quorum",
                 percent_vi,
+            )
+        if self.recusal_status == UNCONFIRMED:
+            note(
+                "council",
+                "Thành viên không tham gia biểu quyết (xung đột lợi ích)",
+                "loại khỏi mẫu số"
+                if self.recused_excluded_from_denominator
+                else "tính vào mẫu số như không đồng ý",
+                self.recusal_citation,
+                None,
+                str,
             )
         if self.base_title_cap_status == UNCONFIRMED and self.base_title_cap is not None:
             note(
@@ -447,6 +467,17 @@ def _status(value: Any, where: str) -> str:
     return str(value)
 
 
+def _recusal(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The optional ``[recusal]`` section (a pack without one keeps the dataclass defaults)."""
+    if raw is None:
+        return {}
+    return {
+        "recused_excluded_from_denominator": bool(raw["excluded_from_denominator"]),
+        "recusal_status": _status(raw["status"], "recusal"),
+        "recusal_citation": str(raw["citation"]),
+    }
+
+
 def _share(value: Any, where: str) -> float:
     share = float(Fraction(value)) if isinstance(value, str) else float(value)
     if not 0 < share <= 1:
@@ -556,6 +587,7 @@ def _parse_pack(code: str, raw: Mapping[str, Any]) -> RulePack:
         tie_break_women_share=_share(
             tie_break["collective_women_share"], "tie_break.collective_women_share"
         ),
+        **_recusal(raw.get("recusal")),
         achievement_report_citation=str(raw["achievement_report"]["citation"]),
         achievement_report_status=_status(raw["achievement_report"]["status"], "achievement"),
         resubmission_working_days=_working_days(

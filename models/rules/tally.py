@@ -172,8 +172,11 @@ def tally_nominations(
     nominees: Iterable[CouncilNominee],
     quotas: Mapping[str, int],
     pack: RulePack,
+    recused: Mapping[int, int] | None = None,
 ) -> TallyOutcome:
-    """The council's tally under ``pack``: its quorum, each award's threshold, its tie-break."""
+    """The council's tally under ``pack``: its quorum, each award's threshold, its tie-break;
+    ``recused`` (nomination id → members not voting on it) enters the thresholds as the pack's
+    recusal rule says."""
     return tally_council(
         seats,
         votes,
@@ -181,6 +184,7 @@ def tally_nominations(
         quotas,
         quorum=pack.quorum,
         tie_break_rule_vi=pack.tie_break_rule_vi(),
+        recused=recused if pack.recused_excluded_from_denominator else None,
     )
 
 
@@ -334,6 +338,7 @@ def tally_council(
     quotas: Mapping[str, int],
     quorum: float = 2 / 3,
     tie_break_rule_vi: str = _PREFERRED,
+    recused: Mapping[int, int] | None = None,
 ) -> TallyOutcome:
     """Count the council's ballot and select within quotas, one result per candidate, i.e. per
     (nomination, award).
@@ -347,6 +352,8 @@ def tally_council(
       enough women: ``tie_break_rule_vi`` says the rule in the minutes, e.g. the rule pack's
       ``tie_break_rule_vi()``), then to the candidate the chair voted for; what is still tied is
       left unselected and listed in ``unresolved`` for the council to settle.
+    - ``recused`` (nomination id → members recused on it): those members leave that
+      nomination's denominator (the quorum still counts the whole membership).
 
     Results keep the order of ``candidates``.
     """
@@ -394,14 +401,17 @@ def tally_council(
 
     passed: dict[CandidateKey, bool] = {}
     basis: dict[CandidateKey, str] = {}
+    totals = {
+        c.key: max(members_total - (recused or {}).get(c.nomination_id, 0), 1) for c in candidates
+    }
     for c in candidates:
-        share = Fraction(in_favour[c.key], members_total)
+        share = Fraction(in_favour[c.key], totals[c.key])
         threshold = _fraction(c.threshold)
         passed[c.key] = share >= threshold
         sign = "≥" if passed[c.key] else "<"
         verdict = "Đạt" if passed[c.key] else "Không đạt"
         text = (
-            f"{verdict} {in_favour[c.key]}/{members_total} phiếu "
+            f"{verdict} {in_favour[c.key]}/{totals[c.key]} phiếu "
             f"({_percent_1(share)}) {sign} {_percent(threshold)}"
         )
         if written[c.key]:
@@ -475,7 +485,7 @@ def tally_council(
                 nomination_id=c.nomination_id,
                 award_code=c.award_code,
                 votes_in_favour=in_favour[c.key],
-                members_total=members_total,
+                members_total=totals[c.key],
                 threshold=c.threshold,
                 above_threshold=passed[c.key],
                 selected=selected[c.key] and quorum_met,

@@ -107,10 +107,27 @@ def main() -> None:
     common.emit(out)
 
 
+def simulated_ballots(nomination_id: int, members: list[Any], rnd: random.Random) -> list[Any]:
+    """One dossier's votes: mostly unanimous, sometimes up to three against; the last two
+    members are away and vote in writing."""
+    from services.council import BallotInput
+
+    against = rnd.choice([0, 0, 0, 1, 2, 3])
+    return [
+        BallotInput(
+            nomination_id=nomination_id,
+            member_name=member.name,
+            in_favour=index >= against,
+            in_writing=index in (13, 14),
+        )
+        for index, member in enumerate(members)
+    ]
+
+
 def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) -> dict:
     from sqlmodel import col, func, select
 
-    from cli.demo import fix_returned_claims, simulated_ballots
+    from cli.demo import fix_returned_claims
     from documents.nomination_list import ListHeader, write_filled_list
     from flows.approve import ApprovalForm, approve_with
     from flows.council import council_tally

@@ -99,6 +99,24 @@ SAMPLE_CONTEXT: dict[str, Any] = {
             "reasons": [{"text": "Trùng với hồ sơ của đơn vị khác", "citation": ""}],
         },
     ],
+    # The council member's emails (convocation, reminder, result).
+    "member_name": "Phan Tâm",
+    "council_on_text": "28/02/2019",
+    "closes_text": "23:59 ngày 28/02/2019",
+    "ballot_url": "https://thidua.example.gov.vn/phieu/tok-456?a=1&b=2",
+    "dossiers_count": 4,
+    "pack_file_name": "ho-so-trinh-hoi-dong.xlsx",
+    "members_total": 5,
+    "members_voting": 5,
+    "tally": [
+        {
+            "full_name": "Nguyễn Thị Hương",
+            "award_name": "Chiến sĩ thi đua cơ sở",
+            "votes": 4,
+            "denominator": 5,
+            "passed": True,
+        },
+    ],
 }
 
 

@@ -29,9 +29,14 @@ KINDS = [
     "list_rejected",
     "not_eligible",
     "leader_approval",
+    "council_convocation",
+    "council_reminder",
+    "council_member_result",
 ]
 # Addressed to the approving leader, not to a unit: they name the campaign, not a unit.
 LEADER_KINDS = ["leader_approval"]
+# Kinds sent to a council member, not to a unit: no unit in the subject.
+MEMBER_KINDS = ["council_convocation", "council_reminder", "council_member_result"]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]
 
@@ -94,10 +99,10 @@ def test_documented_context_is_exactly_what_the_template_needs(
 def test_each_kind_renders(kind: str, lang: str, sample_context: dict[str, Any]) -> None:
     email = render_email(kind, sample_context, lang=lang)
     assert "\n" not in email.subject and "\r" not in email.subject
-    addressee = "Phan Tâm" if kind in LEADER_KINDS else "Cục Viễn thông"
+    addressee = "Phan Tâm" if kind in LEADER_KINDS + MEMBER_KINDS else "Cục Viễn thông"
     if kind in LEADER_KINDS:
         assert sample_context["campaign_name"] in email.subject
-    else:
+    elif kind not in MEMBER_KINDS:
         assert "Cục Viễn thông" in email.subject
     assert addressee in email.text and addressee in email.html
     assert email.html.lstrip().startswith("<!DOCTYPE html>")
