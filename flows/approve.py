@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from prefect.client.schemas.filters import (
     FlowFilter,
     FlowFilterName,
     FlowRunFilter,
+    FlowRunFilterStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
@@ -140,13 +141,16 @@ def approve_campaign(
     return ApprovalRun(campaign=campaign_code, **result.model_dump(), **delivery.model_dump())
 
 
-def paused_approval_run(campaign_code: str) -> UUID | None:
-    """The approval run of a campaign that is waiting for leadership's form, if any."""
+def paused_approval_run(campaign_code: str, started_after: datetime | None = None) -> UUID | None:
+    """The approval run of a campaign that is waiting for leadership's form, if any (only one
+    started after ``started_after``, when given: a run left paused by a process that died is
+    not this process's to answer)."""
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["approve-campaign"])),
             flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+                start_time=FlowRunFilterStartTime(after_=started_after),
             ),
         )
     return next((r.id for r in runs if r.parameters.get("campaign_code") == campaign_code), None)
@@ -171,9 +175,10 @@ def approve_when_paused(
 
     # A daemon: if ``answer`` fails, the paused run must not keep the process alive for days.
     worker = threading.Thread(target=run, name="approval-flow", daemon=True)
+    started = datetime.now(UTC)  # Prefect's own time, not the campaign's: which run is ours
     worker.start()
     while worker.is_alive():
-        run_id = paused_approval_run(campaign_code)
+        run_id = paused_approval_run(campaign_code, started)
         if run_id is not None:
             answer(run_id)
             break

@@ -3,7 +3,9 @@
 ``make run``'s demo and the tests answer the campaign's emails the way people do, over HTTP to a
 real server; this starts one for the length of a ``with`` block. The app reads its settings,
 database and clock per request, so the caller configures those (``TONVINH_*``, ``clock.set_now``)
-and the running portal follows.
+and the running portal follows. It shares its process's Prefect (``app.state.shares_prefect``):
+the leader's page can resume an approval run this same process runs, even on Prefect's
+in-process ephemeral server, which a separate portal process could not reach.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ def running_portal(
     """``app`` (a new portal app by default) under uvicorn on 127.0.0.1; yields its base URL
     (``http://127.0.0.1:N``)."""
     chosen = port or free_port()
-    server = uvicorn.Server(
-        server_config("127.0.0.1", chosen, app=app or create_app(), log_level=log_level)
-    )
+    served = app or create_app()
+    served.state.shares_prefect = True
+    server = uvicorn.Server(server_config("127.0.0.1", chosen, app=served, log_level=log_level))
     thread = threading.Thread(target=server.run, name="portal", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS
