@@ -18,6 +18,7 @@ from models.ballot import BallotSheet, CouncilParticipation
 from models.campaign import Campaign
 from models.clock import to_vn
 from models.council import CouncilMember, CouncilRole
+from models.document import DocumentKind
 from models.nomination import Nomination
 from models.rules.calendar import format_vn_date
 from models.settings import get_settings
@@ -25,6 +26,7 @@ from models.unit import Unit
 from services.ballot_tally import recused_pairs
 from services.campaigns import campaign_pack, outputs_dir
 from services.council import CouncilSummary
+from services.documents import store_file
 
 VOTE_COUNT_FILE = "bien-ban-kiem-phieu.docx"
 COUNCIL_FILE = "bien-ban-hop-hoi-dong.docx"
@@ -139,10 +141,14 @@ def minutes_context(
 def write_minutes(
     session: Session, campaign: Campaign, summary: CouncilSummary, now: datetime
 ) -> tuple[Path, Path]:
-    """Both minutes under the campaign's output folder: (vote-count, council)."""
+    """Both minutes under the campaign's output folder, and kept in the database too so the
+    operator downloads them from the portal on any host: (vote-count, council)."""
     context = minutes_context(session, campaign, summary, now)
     folder = outputs_dir(campaign.code) / "hoi-dong"
-    return (
+    written = (
         render_docx(VOTE_COUNT_TEMPLATE, context, folder / VOTE_COUNT_FILE),
         render_docx(COUNCIL_TEMPLATE, context, folder / COUNCIL_FILE),
     )
+    for path in written:
+        store_file(session, campaign, DocumentKind.MINUTES, path, now)
+    return written

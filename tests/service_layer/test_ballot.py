@@ -29,6 +29,7 @@ from services.campaigns import load_campaign
 from services.council import hold_council
 from services.council_members import parse_members_csv
 from services.council_vote import close_voting, enter_paper_ballots
+from services.documents import list_documents
 from services.errors import OperatorError
 from tests.flows.conftest import CODE, at
 from tests.service_layer.council_setup import ballot_links, ready_council, table_columns
@@ -207,6 +208,10 @@ def test_close_tallies_writes_minutes_that_match_and_is_idempotent(
         assert row[8] == ("Đạt" if tallied.selected else "Không đạt")
     # The chair's unit's dossiers: 4 in favour of 4 voting (the chair is out of the denominator).
     assert {r.members_total for r in summary.rows if r.nomination_id in chair_unit} == {4}
+    # Both minutes are kept for the operator's documents area, whichever host wrote them.
+    with session_scope() as session:
+        kept = {d.file_name: d.kind for d in list_documents(session, CODE)}
+    assert kept["bien-ban-kiem-phieu.docx"] == kept["bien-ban-hop-hoi-dong.docx"] == "minutes"
     with session_scope() as session:
         again = close_voting(session, CODE, at(council.voting_day, 12), "secretary")
     assert not again.closed_now
