@@ -102,7 +102,8 @@ def test_a_post_without_the_forms_token_is_refused(voting: Voting) -> None:
 
 def test_who_may_open_what(voting: Voting, portal: Portal) -> None:
     """Each member's link opens their own ballot only; made-up tokens and the units' links are
-    404 on /phieu/, and a ballot link is 404 on the units' pages."""
+    404 on /phieu/, and a ballot link is 404 on the units' and the leader's pages and opens
+    nothing of the operator area."""
     with httpx.Client(timeout=30) as client:
         pages = {name: client.get(link).text for name, link in voting.links.items()}
         assert "Trần Ba" in pages["ba"] and "Nguyễn Bốn" not in pages["ba"]
@@ -116,6 +117,11 @@ def test_who_may_open_what(voting: Voting, portal: Portal) -> None:
         token = voting.links["ba"].rsplit("/", 1)[1]
         assert client.get(f"{portal.url}/phieu/{'A' * 43}").status_code == 404
         assert client.get(f"{portal.url}/nop/{token}/").status_code == 404
+        # Nor is it the approving leader's: 404 on the leader's page, read or posted.
+        assert client.get(f"{portal.url}/duyet/{token}/").status_code == 404
+        assert client.post(f"{portal.url}/duyet/{token}/", data={}).status_code == 404
+        assert client.get(f"{portal.url}/dieu-hanh/").status_code in (200, 401)
+        assert "Trần Ba" not in client.get(f"{portal.url}/dieu-hanh/").text
     portal.reset_throttle()
     with session_scope() as session:
         from models.access import AccessToken

@@ -206,7 +206,8 @@ def test_refusals_route_by_route(
     )
     assert invite_of(CODE_A).used_at is None and run_state(paused_a) == "PAUSED"
 
-    # Other people's tokens: a unit's link on /duyet/, the leader's on /nop/, unknown ones.
+    # Other people's tokens: a unit's link on /duyet/, the leader's on /nop/ and /phieu/ (a
+    # council member's ballot), unknown ones.
     client = httpx.Client(base_url=portal.url)
     unit_token = _unit_token(mail_server.mailbox_dir)
     token_a = link_a.rsplit("/", 1)[1]
@@ -214,6 +215,7 @@ def test_refusals_route_by_route(
     for path in (
         f"/duyet/{unit_token}/",
         f"/nop/{token_a}/",
+        f"/phieu/{token_a}",
         f"/duyet/{'x' * 43}/",
         f"/duyet/{'x' * 43}/du-thao-quyet-dinh.docx",
         "/duyet/short/",
