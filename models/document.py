@@ -23,6 +23,7 @@ class DocumentKind(StrEnum):
     UNIT_TEMPLATE = "unit_template"  # each unit's own Excel list, sent with the call
     DECISION = "decision"  # the decision and its annex (DOCX)
     HONOUREES = "honourees"  # the honourees list with the amounts (XLSX)
+    COUNCIL_PACK = "council_pack"  # the dossiers before the council (XLSX), with the convocation
     MINUTES = "minutes"  # the council's minutes
     ATTENDEES = "attendees"  # the ceremony's attendee list
 
@@ -31,6 +32,7 @@ DOCUMENT_KIND_VI: dict[str, str] = {
     DocumentKind.UNIT_TEMPLATE: "Mẫu danh sách của đơn vị",
     DocumentKind.DECISION: "Quyết định khen thưởng và phụ lục",
     DocumentKind.HONOUREES: "Danh sách khen thưởng (số tiền)",
+    DocumentKind.COUNCIL_PACK: "Hồ sơ trình Hội đồng",
     DocumentKind.MINUTES: "Biên bản họp Hội đồng",
     DocumentKind.ATTENDEES: "Danh sách đại biểu dự hội nghị",
 }
@@ -38,6 +40,7 @@ DOCUMENT_KIND_EN: dict[str, str] = {
     DocumentKind.UNIT_TEMPLATE: "Unit's list template",
     DocumentKind.DECISION: "Commendation decision and annex",
     DocumentKind.HONOUREES: "Honourees list (amounts)",
+    DocumentKind.COUNCIL_PACK: "Dossiers before the council",
     DocumentKind.MINUTES: "Council minutes",
     DocumentKind.ATTENDEES: "Ceremony attendee list",
 }

@@ -1,12 +1,14 @@
 """Files an email carries: where each lives (a path relative to ``Settings.output_dir``), the
 name the recipient sees, and the MIME part the mailer writes for it.
 
-Only the call carries one (the unit's own Excel list), so the mailer builds every other message
-exactly as before (one multipart/alternative) and wraps it in multipart/mixed only for a
-message with attachments. The file is read when the message is built, just before it goes: a
-file that is no longer there (or a path that would leave the output folder) is
-``AttachmentMissing``, a permanent failure of that one message that the operator sees in
-``tonvinh mail failed`` and can requeue once the file is back.
+The call carries the unit's own Excel list, the council's emails its dossier pack or minutes.
+Delivery takes a file this host's output folder lacks from the copy the database keeps
+(``services.documents``), so a worker on another host sends what the dispatching one wrote.
+The mailer builds a message without attachments as before (one multipart/alternative) and wraps
+it in multipart/mixed only for a message with attachments. The file is read when the message is
+built, just before it goes: a file that is neither there nor in the database (or a path that
+would leave the output folder) is ``AttachmentMissing``, a permanent failure of that one message
+that the operator sees in ``tonvinh mail failed`` and can requeue once the file is back.
 
 File names: an ASCII name travels as typed (``filename="…"``); any other (a Vietnamese name)
 as RFC 2231 ``filename*=utf-8''…`` in Content-Disposition, in continuation pieces so no line
@@ -18,7 +20,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
@@ -55,6 +57,9 @@ class MailAttachment:
 
     path: str
     name: str
+    # The bytes, when delivery took them from the database's copy (``services.documents``)
+    # because this host's output folder does not have the file; never stored in the outbox.
+    content: bytes | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, str]:
         return {"path": self.path, "name": self.name}
@@ -80,7 +85,10 @@ def mime_type(name: str) -> str:
 
 
 def read(root: Path, attachment: MailAttachment) -> bytes:
-    """The attachment's bytes, from under ``root`` only; ``AttachmentMissing`` otherwise."""
+    """The attachment's bytes (its database copy, or the file under ``root`` only);
+    ``AttachmentMissing`` otherwise."""
+    if attachment.content is not None:
+        return attachment.content
     relative = PurePosixPath(attachment.path)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise AttachmentMissing(attachment.path, "đường dẫn không hợp lệ / not a relative path")

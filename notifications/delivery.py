@@ -47,17 +47,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, inspect, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit import AuditEntity
 from models.clock import to_vn
 from models.db import get_engine
+from models.document import CampaignDocument
 from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings
 from notifications import faults, links
@@ -214,13 +216,41 @@ def _apply(
     return bucket
 
 
+def _with_stored_copies(
+    connection: Connection, row: OutboxMessage, outgoing: OutgoingEmail, root: Path
+) -> OutgoingEmail:
+    """``outgoing`` with each attachment this host's output folder lacks taken from the copy
+    the database keeps (``services.documents``), when the campaign has one."""
+    absent = [a for a in outgoing.attachments if not (root / a.path).is_file()]
+    if not absent or row.campaign_id is None:
+        return outgoing
+    stored = dict(
+        connection.execute(
+            select(CampaignDocument.file_name, CampaignDocument.content).where(
+                CampaignDocument.campaign_id == row.campaign_id,
+                col(CampaignDocument.file_name).in_([a.name for a in absent]),
+            )
+        ).all()
+    )
+    return replace(
+        outgoing,
+        attachments=tuple(
+            replace(a, content=stored[a.name]) if a in absent and a.name in stored else a
+            for a in outgoing.attachments
+        ),
+    )
+
+
 def _send_one(
     mailer: Mailer, row: OutboxMessage, now: datetime, connection: Connection
 ) -> DeliveryResult:
     """Send one row (with the unit's fresh link if it carries one: ``notifications.links``); a
     bug tied to one row's data fails that row instead of the whole outbox."""
     try:
-        return mailer.send(links.personalise(connection, row, _outgoing(row, now), now))
+        outgoing = _with_stored_copies(
+            connection, row, _outgoing(row, now), mailer.settings.output_dir
+        )
+        return mailer.send(links.personalise(connection, row, outgoing, now))
     except Exception as exc:  # a poison row must not block every row behind it
         log.exception("Outbox message %s could not be built or sent", row.id)
         error = mailer.redact(f"internal error: {type(exc).__name__}: {exc}")

@@ -65,7 +65,7 @@ class OutgoingEmail:
     # The Date header: when the message is sent by the campaign's clock (the demo's compressed
     # time included); None means the clock's "now" when it is built.
     date: datetime | None = None
-    # Files it carries (only the call has one): read from under Settings.output_dir when built.
+    # Files it carries: read from under Settings.output_dir when built (or their database copy).
     attachments: tuple[MailAttachment, ...] = ()
 
 

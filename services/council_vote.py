@@ -29,6 +29,7 @@ from models.ballot import BallotChoice, BallotSheet, CouncilVoting, random_key
 from models.campaign import Campaign
 from models.clock import VN_TZ, to_vn
 from models.council import CouncilMember
+from models.document import DocumentKind
 from models.nomination import ReviewFinding
 from models.outbox import EmailKind
 from models.rules.calendar import format_vn_date
@@ -63,6 +64,7 @@ from services.council import (
 )
 from services.council_minutes import write_minutes
 from services.csv_rows import read_csv_rows, report_empty
+from services.documents import store_file
 from services.errors import OperatorError
 
 PACK_FILE = "ho-so-trinh-hoi-dong.xlsx"
@@ -108,7 +110,7 @@ def _closes_text(voting: CouncilVoting) -> str:
     return f"{closes:%H:%M}, {format_vn_date(closes.date())}"
 
 
-def _pack(session: Session, campaign: Campaign) -> tuple[Path, int]:
+def _pack(session: Session, campaign: Campaign, now: datetime) -> tuple[Path, int]:
     """Write the dossier pack; returns its path and the number of dossiers."""
     assert campaign.id is not None
     pack = campaign_pack(campaign)
@@ -133,6 +135,8 @@ def _pack(session: Session, campaign: Campaign) -> tuple[Path, int]:
     path = write_ballot_pack(
         outputs_dir(campaign.code) / "hoi-dong" / PACK_FILE, campaign.name, rows
     )
+    # Kept in the database too: the operator downloads it, a worker on another host attaches it.
+    store_file(session, campaign, DocumentKind.COUNCIL_PACK, path, now)
     return path, len(rows)
 
 
@@ -188,7 +192,7 @@ def convene(
         session.add(voting)
         session.flush()
     recusals = record_automatic_recusals(session, campaign, now)
-    path, dossiers = _pack(session, campaign)
+    path, dossiers = _pack(session, campaign, now)
     relative = path.relative_to(get_settings().output_dir).as_posix()
     url = f"{ballot_base_url()}/{LINK_PLACEHOLDER}"
     items = [

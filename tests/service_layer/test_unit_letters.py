@@ -5,6 +5,7 @@ ineligible dossier. Each read back from a real SMTP server, in the unit's own la
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,6 +21,8 @@ from models.nomination import Nomination, NominationStatus, ReviewFinding, Submi
 from models.outbox import EmailKind, OutboxMessage
 from models.unit import Language, Unit
 from notifications.smtp_server import MailboxServer, read_mailbox
+from services.campaigns import templates_dir
+from services.documents import list_documents, open_document
 from services.intake import IntakeOutcome, IntakeResult, receive_list
 from services.mail import deliver_and_report
 from services.review import ReviewAction, ReviewDecision, review_round
@@ -80,6 +83,26 @@ def test_the_call_carries_the_units_own_list(calling: Campaign, mail_server: Mai
         assert meta.sheet_state in ("hidden", "veryHidden")
         values = {key: value for key, value, *_ in meta.iter_rows(values_only=True)}
         assert values["unit_code"] == code and values["campaign_code"] == CODE
+
+
+def test_a_worker_on_another_host_sends_the_call_with_the_list_kept_in_the_database(
+    calling: Campaign, mail_server: MailboxServer
+) -> None:
+    """The worker that delivers is not the one that wrote the units' lists: its output folder
+    has none of them, and each call still carries its unit's list, from the database's copy."""
+    shutil.rmtree(templates_dir(CODE))
+    calls = _deliver(calling.dispatch_on, mail_server)
+    with session_scope() as session:
+        kept = {d.file_name: d for d in list_documents(session, CODE)}
+    for code in unit_codes():
+        [call] = _for(calls, code)
+        [attached] = list(call.iter_attachments())
+        name = f"{CODE}_{code}.xlsx"
+        assert attached.get_filename() == name
+        with session_scope() as session:
+            stored = open_document(session, CODE, name)
+            assert stored is not None and attached.get_content() == stored.content
+        assert kept[name].kind == "unit_template"
 
 
 def test_a_receipt_for_every_stored_list_and_none_for_an_unchanged_one(
