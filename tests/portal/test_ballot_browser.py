@@ -5,44 +5,28 @@ result. Screenshots: test-output/screenshots/ballot-*.png."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import pytest
 from docx import Document
 
 from models.db import session_scope
 from notifications.smtp_server import read_mailbox
 from services.council_vote import close_voting
 from services.mail import deliver_and_report
-from tests.deploy.conftest import SCREENSHOTS
-from tests.deploy.test_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import PHONE, needs_chromium, new_page
 from tests.flows.conftest import CODE, at
 from tests.portal.ballot_support import EMAILS, Voting
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found")
+pytestmark = needs_chromium
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport={"width": 420, "height": 900}, locale="vi-VN")
-            yield context
-        finally:
-            browser.close()
-
-
-def test_five_members_vote_in_the_browser_and_the_minutes_match(voting: Voting, page: Any) -> None:
+def test_five_members_vote_in_the_browser_and_the_minutes_match(
+    voting: Voting, chromium: Any, screenshots: Path
+) -> None:
     receipts: dict[str, str] = {}
     for name in ("chair", "secretary", "ba", "bon", "nam"):
-        tab = page.new_page()  # each member: their own browser tab, their own link
+        tab = new_page(chromium, PHONE)  # each member: their own browser, their own link
         tab.goto(voting.links[name])
         assert tab.get_by_role("heading", name="Phiếu bầu kín").is_visible()
         if name == "chair":
@@ -50,14 +34,14 @@ def test_five_members_vote_in_the_browser_and_the_minutes_match(voting: Voting, 
         for dossier in tab.locator("fieldset.dossier").all():
             if dossier.locator("input[type=radio]").count():
                 dossier.get_by_label("Đồng ý", exact=True).check()
-        tab.screenshot(path=str(SCREENSHOTS / f"ballot-{name}-form.png"), full_page=True)
+        tab.screenshot(path=str(screenshots / f"ballot-{name}-form.png"), full_page=True)
         tab.get_by_role("button", name="Gửi phiếu bầu").click()
         tab.get_by_text("Đã nhận phiếu bầu").wait_for()
         receipts[name] = tab.locator("#receipt").inner_text()
-        tab.screenshot(path=str(SCREENSHOTS / f"ballot-{name}-receipt.png"), full_page=True)
+        tab.screenshot(path=str(screenshots / f"ballot-{name}-receipt.png"), full_page=True)
         tab.reload()  # the page again: voted, no form
         assert tab.locator("input[type=radio]").count() == 0
-        tab.close()
+        tab.context.close()
     with session_scope() as session:
         closed = close_voting(session, CODE, at(voting.council.voting_day, 15), "Lê Thư Ký")
     deliver_and_report(at(voting.council.voting_day, 15))
@@ -77,7 +61,7 @@ def test_five_members_vote_in_the_browser_and_the_minutes_match(voting: Voting, 
     assert sorted(str(m["To"]).rsplit("<", 1)[-1].rstrip(">") for m in results) == sorted(
         EMAILS.values()
     )
-    tab = page.new_page()
+    tab = new_page(chromium, PHONE)
     tab.goto(voting.links["ba"] + f"?ma={receipts['ba']}")
     assert tab.get_by_text("có trong các phiếu đã nhận").is_visible()
-    tab.screenshot(path=str(SCREENSHOTS / "ballot-receipt-check.png"), full_page=True)
+    tab.screenshot(path=str(screenshots / "ballot-receipt-check.png"), full_page=True)
