@@ -7,6 +7,7 @@ from models.access import AccessToken
 from models.attachment import DossierFile
 from models.audit import AuditEvent
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
+from models.committee import CommitteeTask, TaskToken
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.nomination import Nomination, ReviewFinding, Submission
 from models.outbox import OutboxMessage
@@ -20,6 +21,7 @@ __all__ = [
     "Ballot",
     "Campaign",
     "CampaignUnit",
+    "CommitteeTask",
     "CouncilMember",
     "CouncilResult",
     "DossierFile",
@@ -29,5 +31,6 @@ __all__ = [
     "ReviewFinding",
     "SchedulerJob",
     "Submission",
+    "TaskToken",
     "Unit",
 ]

@@ -42,6 +42,9 @@ class EmailKind(StrEnum):
     RECEIPT = "receipt"  # a list was stored: what was received (tier: the submission id)
     LIST_REJECTED = "list_rejected"  # the operator's intake refused a list naming the unit
     NOT_ELIGIBLE = "not_eligible"  # review found dossiers not eligible (tier: the unit's round)
+    COMMITTEE_TASK = "committee_task"  # an organising committee task, to its contact
+    COMMITTEE_REMINDER = "committee_reminder"  # its due passed: to the contact
+    COMMITTEE_ESCALATION = "committee_escalation"  # still not done: to the owner unit's head
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -96,6 +99,9 @@ class OutboxMessage(SQLModel, table=True):
     # The campaign unit whose personal link this email carries (migration 0007): its bodies hold
     # models.access.LINK_PLACEHOLDER, and delivery mints the token into the outgoing copy only.
     link_part_id: int | None = Field(default=None, foreign_key="campaignunit.id")
+    # The committee task whose owner's link this email carries (migration 0013): same
+    # placeholder, same minting at delivery, a token in ``tasktoken`` instead.
+    link_task_id: int | None = Field(default=None, foreign_key="committeetask.id")
 
 
 class MailFaultKind(StrEnum):

@@ -72,6 +72,8 @@ class OutboxItem:
     unit_id: int | None = None
     # The campaign unit whose link the bodies carry as models.access.LINK_PLACEHOLDER.
     link_part_id: int | None = None
+    # The committee task whose owner's link the bodies carry (the same placeholder).
+    link_task_id: int | None = None
     # Files the email carries (the call: the unit's own Excel list), notifications.attachments.
     attachments: tuple[MailAttachment, ...] = ()
 
@@ -133,6 +135,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "created_at": moment,
                 "sent_at": None,
                 "link_part_id": item.link_part_id,
+                "link_task_id": item.link_task_id,
                 "attachments": to_column(item.attachments),
             }
         )
