@@ -53,7 +53,8 @@ class PlanError:
     def __str__(self) -> str:
         where_vi = f"Việc dòng {self.row}" + (f" ({self.key})" if self.key else "")
         where_en = f"task row {self.row}" + (f" ({self.key})" if self.key else "")
-        return f"{where_vi}, trường {self.field}: {self.vi} / {where_en}, field {self.field}: {self.en}"
+        vi = f"{where_vi}, trường {self.field}: {self.vi}"
+        return f"{vi} / {where_en}, field {self.field}: {self.en}"
 
 
 class PlanInvalid(ValueError):
@@ -109,11 +110,7 @@ def read_csv(text: str) -> list[dict[str, Any]]:
     missing = [c for c in ("key", "title", "owner") if c not in (reader.fieldnames or [])]
     if missing:
         raise PlanInvalid(
-            [
-                PlanError(
-                    1, "", ",".join(missing), "thiếu cột trong dòng tiêu đề", "missing column"
-                )
-            ]
+            [PlanError(1, "", ",".join(missing), "thiếu cột trong dòng tiêu đề", "missing column")]
         )
     rows: list[dict[str, Any]] = []
     for index, raw in enumerate(reader, start=2):
@@ -124,7 +121,7 @@ def read_csv(text: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _int_field(value: Any) -> int | None | str:
+def _int_field(value: Any) -> int | str | None:
     """An int, None for empty, or the text of a value that is not a whole number."""
     if value is None or value == "":
         return None
@@ -136,7 +133,7 @@ def _int_field(value: Any) -> int | None | str:
     return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
-def _date_field(value: Any) -> date | None | str:
+def _date_field(value: Any) -> date | str | None:
     if value is None or value == "":
         return None
     if isinstance(value, date):
@@ -244,7 +241,7 @@ def find_cycle(depends: Mapping[str, Iterable[str]]) -> list[str] | None:
             if dep not in depends:
                 continue
             if state.get(dep) == 1:
-                return path[path.index(dep) :] + [dep]
+                return [*path[path.index(dep) :], dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

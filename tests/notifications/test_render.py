@@ -28,6 +28,9 @@ KINDS = [
     "receipt",
     "list_rejected",
     "not_eligible",
+    "committee_task",
+    "committee_reminder",
+    "committee_escalation",
 ]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def test_the_critical_path_is_a_longest_dependency_chain(tasks: list[ScheduledTa
     path = critical_path(tasks, CONFERENCE, CALENDAR)
     by_key = {t.key: t for t in tasks}
     assert len(path) == longest_chain(tasks)
-    for earlier, later in zip(path, path[1:], strict=False):
+    for earlier, later in itertools.pairwise(path):
         assert earlier in by_key[later].depends_on
     assert not any(path[-1] in t.depends_on for t in tasks)  # it ends at the conference
     assert find_cycle({t.key: t.depends_on for t in tasks}) is None
