@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +29,8 @@ from portal.security import (
     new_nonce,
 )
 from services.links import UnitLink, open_link
+
+Opened = TypeVar("Opened")
 
 
 class LinkNotFound(Exception):
@@ -53,13 +58,21 @@ def throttle(request: Request) -> MissThrottle:
 def resolve_link(request: Request, token: str) -> UnitLink:
     """The unit part the token opens; raises ``Throttled`` for an address that tried too many
     unknown tokens, ``LinkNotFound`` for a token that opens nothing (and counts the miss)."""
+    return resolve_with(request, token, open_link)
+
+
+def resolve_with(
+    request: Request, token: str, opener: Callable[[Session, str, datetime], Opened | None]
+) -> Opened:
+    """What ``opener`` finds for the token (a unit's part, a committee task…), with the same
+    throttle of unknown tokens per address for every kind of link."""
     misses = throttle(request)
     address = client_address(request)
     wait = misses.retry_after(address)
     if wait:
         raise Throttled(wait)
     with session_scope() as session:
-        link = open_link(session, token, clock.now())
+        link = opener(session, token, clock.now())
     if link is None:
         misses.miss(address)
         raise LinkNotFound()
@@ -91,7 +104,9 @@ def csrf_field(request: Request, link: UnitLink) -> tuple[str, str | None]:
     return csrf_token(signing_key(), nonce, link.token_id), nonce if fresh else None
 
 
-def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> None:
+def set_csrf_cookie(
+    response: Response, request: Request, nonce: str | None, path: str = "/nop/"
+) -> None:
     if nonce is None:
         return
     response.set_cookie(
@@ -100,7 +115,7 @@ def set_csrf_cookie(response: Response, request: Request, nonce: str | None) -> 
         httponly=True,
         samesite="strict",
         secure=is_https(request),
-        path="/nop/",
+        path=path,
     )
 
 

@@ -32,6 +32,7 @@ from portal.middleware import (
 )
 from portal.pages import error_page, render
 from portal.security import MissThrottle
+from portal.task_pages import router as task_router
 from portal.unit_forms import router as forms_router
 from portal.unit_pages import router as pages_router
 
@@ -140,6 +141,7 @@ def create_app() -> FastAPI:
     app.state.throttle = MissThrottle(settings.portal_misses_per_minute)
     app.include_router(pages_router)
     app.include_router(forms_router)
+    app.include_router(task_router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LinkNotFound, _not_found)
