@@ -23,7 +23,7 @@ from models import clock
 from models.committee import TASK_STATUS_EN, TASK_STATUS_VI
 from models.db import session_scope
 from portal.access import CsrfRefused, csrf_nonce, resolve_with, set_csrf_cookie, signing_key
-from portal.pages import render
+from portal.pages import render, to_page_under
 from portal.security import CSRF_FIELD, csrf_token, csrf_valid
 from services.committee import (
     TaskLink,
@@ -88,10 +88,9 @@ def render_task(
 
 @router.get("/viec/{token}")
 async def to_task_page(request: Request, token: str) -> Response:
-    """The emailed link has no trailing slash; the page's links are relative to it."""
+    """The emailed link, to the task's page under it (``to_page_under``)."""
     await run_in_threadpool(resolve, request, token)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"./{token}/{query}", status_code=303)
+    return to_page_under(request, token)
 
 
 @router.get("/viec/{token}/")

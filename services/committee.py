@@ -509,20 +509,40 @@ def mark_done(session: Session, link: TaskLink, *, now: datetime) -> bool:
 def report_problem(session: Session, link: TaskLink, text: str, *, now: datetime) -> None:
     """The owner reports a problem (free text): the task stays not done and visible as such."""
     problem = _text(text, "problem", "nội dung vướng mắc", "the problem")
+    task = _open_task(session, link)
+    before = str(task.status)
+    task.status, task.problem = TaskStatus.PROBLEM, problem
+    _owner_answered(session, task, before, now, "task_problem", problem)
+
+
+def _open_task(session: Session, link: TaskLink) -> CommitteeTask:
+    """The link's task, locked, for an answer that only a task not yet done can take."""
     task = _load(session, link, for_update=True)
     if task.status == TaskStatus.DONE:
         raise _already_done()
-    before = str(task.status)
-    task.status, task.problem, task.updated_at = TaskStatus.PROBLEM, problem, now
+    return task
+
+
+def _owner_answered(
+    session: Session,
+    task: CommitteeTask,
+    before: str,
+    now: datetime,
+    action: str,
+    reason: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    task.updated_at = now
     session.add(task)
     _record(
         session,
         task,
         now=now,
         actor=_owner_actor(task),
-        action="task_problem",
+        action=action,
         from_state=before,
-        reason=problem,
+        reason=reason,
+        details=details,
     )
 
 
@@ -569,23 +589,13 @@ def request_extension(
 ) -> None:
     """The owner asks for a later due (a working day up to the conference) and says why."""
     why = _text(reason, "reason", "lý do", "the reason")
-    task = _load(session, link, for_update=True)
-    if task.status == TaskStatus.DONE:
-        raise _already_done()
+    task = _open_task(session, link)
     day = _check_new_due(session, task, until)
     before = str(task.status)
-    task.status, task.updated_at = TaskStatus.EXTENSION_REQUESTED, now
+    task.status = TaskStatus.EXTENSION_REQUESTED
     task.extension_until, task.extension_reason = day, why
-    session.add(task)
-    _record(
-        session,
-        task,
-        now=now,
-        actor=_owner_actor(task),
-        action="task_extension_requested",
-        from_state=before,
-        reason=why,
-        details={"until": day.isoformat()},
+    _owner_answered(
+        session, task, before, now, "task_extension_requested", why, {"until": day.isoformat()}
     )
 
 
