@@ -5,7 +5,9 @@ and escalating, the plan's artifact on the Prefect server."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -19,6 +21,7 @@ from models.settings import get_settings
 from notifications.smtp_server import MailboxServer
 from portal.embedded import running_portal
 from services.units import parse_units_csv, upsert_units
+from tests.committee_support import DUE, PLAN
 from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
 
 
@@ -66,3 +69,49 @@ def test_the_demo_committee_runs_the_sample_plan_through_the_portal(
     markdown = asyncio.run(artifact())
     assert "đã xong **10/11** việc" in markdown and "QUÁ HẠN" in markdown
     assert "Đường găng" in markdown and "@" not in markdown  # no contact's address
+
+
+def test_the_tasks_command(
+    database: str, prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.service_layer.conftest import plan_and_call
+
+    monkeypatch.setenv("TONVINH_LANG", "vi")
+    get_settings.cache_clear()
+    plan_and_call()
+    runner = CliRunner()
+    bad = tmp_path / "plan.csv"
+    bad.write_text(
+        "key,title,owner,due_working_days_before,depends_on\n"
+        "a,Việc A,vu_bc,5,\n"
+        "b,Việc B,vu_bc,9,a\n",
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["tasks", "import", CODE, str(bad), "--now", "2019-03-01T08:00"])
+    assert refused.exit_code == 2
+    assert "Việc dòng 3 (b), trường depends_on" in refused.output
+    good = tmp_path / "plan.toml"
+    good.write_text(PLAN, encoding="utf-8")
+    imported = runner.invoke(
+        app, ["tasks", "import", CODE, str(good), "--now", "2019-03-01T08:00", "--json"]
+    )
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["imported"]["created"] == list(DUE)
+    shown = runner.invoke(app, ["tasks", CODE, "--now", "2019-03-18T09:00", "--json"])
+    status = json.loads(shown.stdout)
+    assert status["late"] == ["kinh_phi"] and status["total"] == 4
+    assert status["critical_path"] == ["kinh_phi", "hoi_truong", "bao_chi"]
+    text = runner.invoke(app, ["tasks", CODE, "--now", "2019-03-18T09:00"], terminal_width=200)
+    assert "Quá hạn: kinh_phi" in text.output and "kinh_phi → hoi_truong → bao_chi" in text.output
+    extended = runner.invoke(
+        app,
+        ["tasks", "extend", CODE, "kinh_phi", "--until", "2019-03-19", "--reason", "Chờ KBNN"],
+    )
+    assert extended.exit_code == 0 and "2019-03-19" in extended.output
+    saturday = runner.invoke(
+        app, ["tasks", "extend", CODE, "in_an", "--until", "2019-03-23", "--reason", "x"]
+    )
+    assert saturday.exit_code == 2 and "(not_working_day)" in saturday.output
