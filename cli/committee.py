@@ -30,7 +30,8 @@ from cli.i18n import t
 from models.committee import TASK_STATUS_EN, TASK_STATUS_VI, TaskStatus
 from models.db import session_scope
 from models.settings import get_settings
-from services.committee import PlanStatus, decide_extension, plan_status
+from services.committee import decide_extension
+from services.committee_status import PlanStatus, plan_status
 
 
 class _StatusByDefault(TyperGroup):

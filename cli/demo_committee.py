@@ -38,7 +38,8 @@ from models.db import session_scope
 from models.rules.ladder import plan_ladder
 from notifications.smtp_server import read_mailbox
 from services.campaigns import calendar_for, load_campaign
-from services.committee import TASK_LADDER, decide_extension, plan_status
+from services.committee import TASK_LADDER, decide_extension
+from services.committee_status import plan_status
 
 TASK_LINK = re.compile(r"https?://[^\s\"'<>]+/viec/[A-Za-z0-9_-]+")
 CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')

@@ -23,12 +23,11 @@ from services.committee import (
     Assigned,
     Nudged,
     PlanImported,
-    PlanStatus,
     assign_tasks,
     import_plan,
     nudge_tasks,
-    plan_status,
 )
+from services.committee_status import PlanStatus, plan_status
 
 Required = Annotated[str, Field(min_length=1)]
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,11 +28,8 @@ from models.rules.calendar import WorkCalendar, format_en_date, format_vn_date
 from models.rules.committee_plan import (
     PlanInvalid,
     PlanTask,
-    ScheduledTask,
-    critical_path,
     is_overdue,
     load_plan,
-    slack,
 )
 from models.rules.ladder import LadderConfig, UnitProgress, due_reminders
 from models.settings import Settings, get_settings
@@ -63,7 +60,7 @@ def task_base_url(settings: Settings) -> str:
     return base.rpartition("/")[0] + "/viec" if base.endswith("/nop") else base + "/viec"
 
 
-def _tasks(session: Session, campaign_id: int) -> list[CommitteeTask]:
+def plan_tasks(session: Session, campaign_id: int) -> list[CommitteeTask]:
     statement = select(CommitteeTask).where(CommitteeTask.campaign_id == campaign_id)
     return list(session.exec(statement.order_by(col(CommitteeTask.position))).all())
 
@@ -150,7 +147,7 @@ def import_plan(
         planned = load_plan(text, fmt, campaign.conference_date, calendar, units)
     except PlanInvalid as exc:
         raise plan_error(exc) from exc
-    existing = {t.key: t for t in _tasks(session, campaign.id)}
+    existing = {t.key: t for t in plan_tasks(session, campaign.id)}
     result = PlanImported(
         campaign=campaign.code,
         created=[],
@@ -273,7 +270,7 @@ def _enqueue(
     return enqueue_many(session, items, now)
 
 
-def _owners(session: Session, tasks: list[CommitteeTask]) -> dict[int, Unit]:
+def owner_units(session: Session, tasks: list[CommitteeTask]) -> dict[int, Unit]:
     ids = {t.owner_unit_id for t in tasks}
     return {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(ids))).all() if u.id}
 
@@ -289,8 +286,8 @@ def assign_tasks(session: Session, campaign_code: str, *, now: datetime, actor: 
     (minted when it is sent). A second run queues nothing (the outbox key is the task)."""
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
-    tasks = [t for t in _tasks(session, campaign.id) if t.status != TaskStatus.DONE]
-    owners = _owners(session, tasks)
+    tasks = [t for t in plan_tasks(session, campaign.id) if t.status != TaskStatus.DONE]
+    owners = owner_units(session, tasks)
     emails = [
         _TaskEmail(
             t,
@@ -325,7 +322,7 @@ def nudge_tasks(session: Session, campaign_code: str, *, now: datetime) -> Nudge
     campaign = load_campaign(session, campaign_code)
     assert campaign.id is not None
     calendar = calendar_for(session, campaign)
-    tasks = {t.id: t for t in _tasks(session, campaign.id) if t.assigned_at is not None}
+    tasks = {t.id: t for t in plan_tasks(session, campaign.id) if t.assigned_at is not None}
     progress = [
         UnitProgress(
             unit_id=task_id,
@@ -338,7 +335,7 @@ def nudge_tasks(session: Session, campaign_code: str, *, now: datetime) -> Nudge
         if task_id is not None
     ]
     due = due_reminders(now, progress, calendar, TASK_LADDER)
-    owners = _owners(session, list(tasks.values()))
+    owners = owner_units(session, list(tasks.values()))
     emails = []
     for step in due:
         task = tasks[step.unit_id]
@@ -443,7 +440,7 @@ def task_page(session: Session, link: TaskLink, now: datetime) -> TaskPage:
     unit = session.get(Unit, task.owner_unit_id)
     assert campaign is not None and unit is not None
     today = to_vn(now).date()
-    others = {t.key: t for t in _tasks(session, campaign.id or 0) if t.key in task.depends_on}
+    others = {t.key: t for t in plan_tasks(session, campaign.id or 0) if t.key in task.depends_on}
     calendar = calendar_for(session, campaign)
     return TaskPage(
         campaign_name=campaign.name,
@@ -661,80 +658,20 @@ def decide_extension(
     return task
 
 
-# ---------------------------------------------------------------------------------------------
-# Where the plan stands
-
-
-class TaskRow(BaseModel):
-    key: str
-    title: str
-    owner: str  # unit code
-    owner_name: str
-    contact: str
-    due_on: date
-    status: TaskStatus
-    late: bool
-    working_days_left: int
-    slack: int  # working days it may slip before it delays a dependant (or the conference)
-    critical: bool
-    depends_on: list[str]
-    problem: str | None = None
-    extension_until: date | None = None
-
-
-class PlanStatus(BaseModel):
-    campaign: str
-    conference_date: date
-    today: date
-    total: int
-    done: int
-    late: list[str]
-    problems: list[str]
-    extension_requests: list[str]
-    critical_path: list[str]
-    tasks: list[TaskRow]
-
-
-def plan_status(session: Session, campaign_code: str, now: datetime) -> PlanStatus:
-    campaign = load_campaign(session, campaign_code)
-    assert campaign.id is not None
-    calendar = calendar_for(session, campaign)
+def campaigns_to_nudge(session: Session, now: datetime) -> list[str]:
+    """Campaigns with tasks handed over and not done, if ``now`` is one of their working
+    days: the scheduler's daily committee run (the ladder then decides who is due)."""
     today = to_vn(now).date()
-    tasks = _tasks(session, campaign.id)
-    owners = _owners(session, tasks)
-    scheduled = [ScheduledTask(t.key, t.due_on, tuple(t.depends_on)) for t in tasks]
-    path = critical_path(scheduled, campaign.conference_date, calendar)
-    gaps = slack(scheduled, campaign.conference_date, calendar)
-    rows = [
-        TaskRow(
-            key=t.key,
-            title=t.title,
-            owner=owners[t.owner_unit_id].code,
-            owner_name=owners[t.owner_unit_id].name,
-            contact=t.contact_name,
-            due_on=t.due_on,
-            status=t.status,
-            late=is_overdue(t.due_on, t.status == TaskStatus.DONE, today),
-            working_days_left=calendar.working_days_between(today, t.due_on),
-            slack=gaps[t.key],
-            critical=t.key in path,
-            depends_on=list(t.depends_on),
-            problem=t.problem,
-            extension_until=t.extension_until
-            if t.status == TaskStatus.EXTENSION_REQUESTED
-            else None,
+    campaigns = session.exec(
+        select(Campaign)
+        .where(
+            col(Campaign.id).in_(
+                select(CommitteeTask.campaign_id).where(
+                    col(CommitteeTask.assigned_at).is_not(None),
+                    CommitteeTask.status != TaskStatus.DONE,
+                )
+            )
         )
-        for t in tasks
-    ]
-    return PlanStatus(
-        campaign=campaign.code,
-        conference_date=campaign.conference_date,
-        today=today,
-        total=len(rows),
-        done=sum(r.status == TaskStatus.DONE for r in rows),
-        late=[r.key for r in rows if r.late],
-        problems=[r.key for r in rows if r.status == TaskStatus.PROBLEM],
-        extension_requests=[r.key for r in rows if r.status == TaskStatus.EXTENSION_REQUESTED],
-        critical_path=path,
-        tasks=rows,
-    )
+        .order_by(Campaign.code)
+    ).all()
+    return [c.code for c in campaigns if calendar_for(session, c).is_working_day(today)]

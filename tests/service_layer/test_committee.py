@@ -22,10 +22,10 @@ from services.committee import (
     mark_done,
     nudge_tasks,
     open_task_link,
-    plan_status,
     report_problem,
     request_extension,
 )
+from services.committee_status import plan_status
 from services.errors import OperatorError
 from services.mail import deliver_and_report
 from services.plan import plan
@@ -289,3 +289,20 @@ def test_extension_and_problem(database: str) -> None:
     with session_scope() as session:
         assert mark_done(session, link_for(session, "in_an"), now=at(ASSIGNED_ON, 10))
         assert not mark_done(session, link_for(session, "in_an"), now=at(ASSIGNED_ON, 10))
+
+
+def test_the_scheduler_nudges_campaigns_with_open_tasks_on_working_days(database: str) -> None:
+    from services.committee import campaigns_to_nudge
+
+    plan_and_call()
+    with session_scope() as session:  # imported, not handed over: nothing to nudge
+        import_plan(session, CODE, PLAN, "plan.toml", now=at(ASSIGNED_ON), actor="t")
+        assert campaigns_to_nudge(session, at(date(2019, 3, 4), 8)) == []
+    import_and_assign()
+    with session_scope() as session:
+        assert campaigns_to_nudge(session, at(date(2019, 3, 4), 8)) == [CODE]  # a Monday
+        assert campaigns_to_nudge(session, at(date(2019, 3, 9), 8)) == []  # a Saturday
+        for key in DUE:
+            mark_done(session, link_for(session, key), now=at(date(2019, 3, 4), 9))
+    with session_scope() as session:
+        assert campaigns_to_nudge(session, at(date(2019, 3, 5), 8)) == []
