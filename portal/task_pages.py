@@ -24,7 +24,7 @@ from models.committee import TASK_STATUS_EN, TASK_STATUS_VI
 from models.db import session_scope
 from portal.access import CsrfRefused, csrf_nonce, resolve_with, set_csrf_cookie, signing_key
 from portal.pages import render, to_page_under
-from portal.security import CSRF_FIELD, csrf_token, csrf_valid
+from portal.security import CSRF_COOKIE, CSRF_FIELD, csrf_token, csrf_valid
 from services.committee import (
     TaskLink,
     mark_done,
@@ -117,7 +117,7 @@ async def _form(request: Request, link: TaskLink) -> FormData:
     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     field = form.get(CSRF_FIELD)
     value = field if isinstance(field, str) else None
-    if not csrf_valid(signing_key(), request.cookies.get("tv_csrf"), value, _csrf_id(link)):
+    if not csrf_valid(signing_key(), request.cookies.get(CSRF_COOKIE), value, _csrf_id(link)):
         raise CsrfRefused()
     return form
 
