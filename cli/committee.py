@@ -80,6 +80,16 @@ def _render_status(payload: dict[str, Any]) -> None:
             f"{t('hạn', 'due')} {task['due_on']}, {names[TaskStatus(task['status'])]}{critical}",
             soft_wrap=True,
         )
+    for task in payload["tasks"]:  # what the department has to answer
+        if task["status"] == "problem" and task["problem"]:
+            label = t("Vướng mắc", "Problem")
+            console.print(f"  {label} {escape(task['key'])}: {escape(task['problem'])}")
+        if task["extension_until"]:
+            label = t("Xin gia hạn đến", "More time asked until")
+            console.print(
+                f"  {label} {task['extension_until']}: {escape(task['key'])} — "
+                f"tonvinh tasks extend {escape(payload['campaign'])} {escape(task['key'])} …"
+            )
     late = ", ".join(payload["late"]) or "—"
     console.print(f"[bold]{t('Quá hạn', 'Late')}:[/bold] {escape(late)}")
     console.print(

@@ -20,8 +20,9 @@ from models.outbox import EmailKind, OutboxMessage
 from models.settings import get_settings
 from notifications.smtp_server import MailboxServer
 from portal.embedded import running_portal
+from services.committee import report_problem, request_extension
 from services.units import parse_units_csv, upsert_units
-from tests.committee_support import DUE, PLAN
+from tests.committee_support import ASSIGNED_ON, DUE, PLAN, link_for
 from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
 
 
@@ -106,6 +107,16 @@ def test_the_tasks_command(
     assert status["critical_path"] == ["kinh_phi", "hoi_truong", "bao_chi"]
     text = runner.invoke(app, ["tasks", CODE, "--now", "2019-03-18T09:00"], terminal_width=200)
     assert "Quá hạn: kinh_phi" in text.output and "kinh_phi → hoi_truong → bao_chi" in text.output
+    with session_scope() as session:
+        request_extension(
+            session, link_for(session, "in_an"), date(2019, 3, 27), "Chờ giấy", now=at(ASSIGNED_ON)
+        )
+        report_problem(
+            session, link_for(session, "bao_chi"), "Thiếu phóng viên", now=at(ASSIGNED_ON)
+        )
+    asked = runner.invoke(app, ["tasks", CODE, "--now", "2019-03-18T09:00"], terminal_width=200)
+    assert "Vướng mắc bao_chi: Thiếu phóng viên" in asked.output
+    assert "Xin gia hạn đến 2019-03-27: in_an" in asked.output
     extended = runner.invoke(
         app,
         ["tasks", "extend", CODE, "kinh_phi", "--until", "2019-03-19", "--reason", "Chờ KBNN"],
