@@ -109,6 +109,24 @@ SPECS: tuple[Spec, ...] = (
         "Ngày nghỉ cần lý do. (Record the signed decision's number and date; invitations.)",
     ),
     Spec(
+        "flows.committee.import_committee_plan",
+        "import-committee-plan",
+        "Nhập kế hoạch Ban tổ chức Hội nghị (tệp TOML/CSV trên máy chủ); lỗi ở bất kỳ việc nào "
+        "thì không lưu gì. (Import the organising committee's plan; all or nothing.)",
+    ),
+    Spec(
+        "flows.committee.assign_committee_tasks",
+        "assign-committee-tasks",
+        "Giao việc: gửi mỗi việc cho người phụ trách kèm đường dẫn riêng. "
+        "(Email each committee task to its owner with its own link.)",
+    ),
+    Spec(
+        "flows.committee.nudge_committee_tasks",
+        "nudge-committee-tasks",
+        "Nhắc việc sắp đến hạn hoặc quá hạn; báo Thủ trưởng đơn vị nếu vẫn chưa xong. "
+        "(Nudge committee tasks due or late; escalate to the unit head.)",
+    ),
+    Spec(
         "flows.admin.import_units_flow",
         "import-units",
         "Nhập danh sách đơn vị: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "

@@ -91,6 +91,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from flows.committee import nudge_committee_tasks
 from flows.council_ballot import council_ballot_job
 from flows.monitor import refresh_campaign_artifacts
 from flows.remind import send_reminders
@@ -100,6 +101,7 @@ from models.db import get_engine, normalise_url, session_scope
 from models.scheduler import SCHEDULER_JOBS_TABLE
 from models.settings import Settings, get_settings
 from services.activity import campaigns_answered_since
+from services.committee import TASK_LADDER, campaigns_to_nudge
 from services.mail import deliver_and_report
 from services.reminders import reminder_times
 
@@ -113,6 +115,7 @@ DELIVER_JOB_ID = "deliver"
 ARTIFACTS_JOB_ID = "portal-artifacts"
 COUNCIL_JOB_ID = "council-ballot"
 LOCK_JOB_ID = "lock-watch"
+COMMITTEE_JOB_ID = "committee-nudges"
 # First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
 ADVISORY_LOCK_KEY = 0x746F6E76
 # The wall clock and models.clock.now() may differ by this much before we call the clock frozen.
@@ -403,6 +406,18 @@ def fire_reminders(campaign_code: str) -> dict[str, Any]:
     return result
 
 
+def nudge_committee_job() -> list[str]:
+    """Daily at the ladder's hour: the organising committee's nudge flow for every campaign
+    with tasks handed over and not done, on its working days (``services.committee``)."""
+    with _RUN_LOCK:
+        moment = clock.now()
+        with session_scope() as session:
+            codes = campaigns_to_nudge(session, moment)
+        for code in codes:
+            nudge_committee_tasks(code, now=moment)
+    return codes
+
+
 def deliver_outbox_job() -> None:
     """Housekeeping: deliver whatever is due (retries after transient SMTP failures).
 
@@ -573,6 +588,15 @@ def run_scheduler(
                 minutes=sync_every,
                 id=COUNCIL_JOB_ID,
                 name="Hội đồng: kết thúc khi hết hạn, nhắc bỏ phiếu / council ballot close, remind",
+                **housekeeping,
+            )
+            scheduler.add_job(
+                nudge_committee_job,
+                "cron",
+                hour=TASK_LADDER.send_hour,
+                timezone=VN_TZ,
+                id=COMMITTEE_JOB_ID,
+                name="nhắc việc Ban tổ chức hội nghị / committee task nudges",
                 **housekeeping,
             )
             scheduler.add_job(

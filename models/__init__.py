@@ -15,6 +15,7 @@ from models.ballot import (
     CouncilVoting,
 )
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
+from models.committee import CommitteeTask, TaskToken
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.document import CampaignDocument
 from models.leader_access import LeaderInvite, LeaderToken
@@ -34,6 +35,7 @@ __all__ = [
     "Campaign",
     "CampaignDocument",
     "CampaignUnit",
+    "CommitteeTask",
     "CouncilMember",
     "CouncilParticipation",
     "CouncilRecusal",
@@ -48,5 +50,6 @@ __all__ = [
     "ReviewFinding",
     "SchedulerJob",
     "Submission",
+    "TaskToken",
     "Unit",
 ]

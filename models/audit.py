@@ -27,6 +27,7 @@ class AuditEntity(StrEnum):
     UNIT = "unit"
     OUTBOX = "outbox"
     MAIL_FAULT = "mailfault"
+    COMMITTEE_TASK = "committee_task"  # the organising committee's plan (models.committee)
 
 
 class AuditEvent(SQLModel, table=True):

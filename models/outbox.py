@@ -49,6 +49,9 @@ class EmailKind(StrEnum):
     COUNCIL_CONVOCATION = "council_convocation"  # meeting, dossier pack, personal ballot link
     COUNCIL_REMINDER = "council_reminder"  # a working day before the close, to non-voters only
     COUNCIL_MEMBER_RESULT = "council_member_result"  # the result, to every member
+    COMMITTEE_TASK = "committee_task"  # an organising committee task, to its contact
+    COMMITTEE_REMINDER = "committee_reminder"  # its due passed: to the contact
+    COMMITTEE_ESCALATION = "committee_escalation"  # still not done: to the owner unit's head
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -106,6 +109,9 @@ class OutboxMessage(SQLModel, table=True):
     # The council member whose personal ballot link this email carries (migration 0011), the
     # same placeholder minted at delivery into a ballot token (models.ballot.BallotToken).
     link_member_id: int | None = Field(default=None, foreign_key="councilmember.id")
+    # The committee task whose owner's link this email carries (migration 0013): same
+    # placeholder, same minting at delivery, a token in ``tasktoken`` instead.
+    link_task_id: int | None = Field(default=None, foreign_key="committeetask.id")
 
 
 class MailFaultKind(StrEnum):

@@ -74,6 +74,8 @@ class OutboxItem:
     link_part_id: int | None = None
     # The council member whose ballot link the bodies carry as the same placeholder.
     link_member_id: int | None = None
+    # The committee task whose owner's link the bodies carry (the same placeholder).
+    link_task_id: int | None = None
     # Files the email carries (the call: the unit's own Excel list), notifications.attachments.
     attachments: tuple[MailAttachment, ...] = ()
 
@@ -136,6 +138,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "sent_at": None,
                 "link_part_id": item.link_part_id,
                 "link_member_id": item.link_member_id,
+                "link_task_id": item.link_task_id,
                 "attachments": to_column(item.attachments),
             }
         )

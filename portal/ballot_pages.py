@@ -43,9 +43,9 @@ COOKIE_PATH = "/phieu/"
 MAX_FIELDS = 5000
 
 
-def _csrf_id(link: BallotLink) -> int:
-    """The ballot token's id on the CSRF token's scale, apart from the units' link ids."""
-    return -link.token_id
+def _csrf_id(link: BallotLink) -> str:
+    """The ballot link on the CSRF token's scale, apart from every other door's."""
+    return f"phieu|{link.token_id}"
 
 
 def _resolve(request: Request, token: str) -> BallotLink:

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from portal.i18n import LANG_COOKIE, LANGS, Texts, request_lang
 
@@ -68,3 +68,10 @@ def error_page(
         status_code=status_code,
         headers=headers,
     )
+
+
+def to_page_under(request: Request, token: str) -> RedirectResponse:
+    """An emailed link has no trailing slash; its page lives under it, so that every link on
+    the page is relative and the token is never written into the HTML."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"./{token}/{query}", status_code=303)

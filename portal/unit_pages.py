@@ -10,13 +10,13 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, Response
 
 from models import clock
 from models.db import session_scope
 from models.settings import get_settings
 from portal.access import LinkNotFound, csrf_field, resolve_link, set_csrf_cookie
-from portal.pages import render
+from portal.pages import render, to_page_under
 from services.attachments import open_attachment
 from services.errors import OperatorError
 from services.links import UnitLink
@@ -92,11 +92,9 @@ def render_dossier_page(
 
 @router.get("/nop/{token}")
 async def to_unit_page(request: Request, token: str) -> Response:
-    """The emailed link has no trailing slash; the page lives under it, so that every link on
-    the page is relative and the token is never written into the HTML."""
+    """The emailed link, to the unit's page under it (``to_page_under``)."""
     await run_in_threadpool(resolve_link, request, token)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"./{token}/{query}", status_code=303)
+    return to_page_under(request, token)
 
 
 @router.get("/nop/{token}/")

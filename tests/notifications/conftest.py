@@ -33,6 +33,12 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "campaign_code": "tdkt-2018",
     "year": 2018,
     "unit_name": "Cục Viễn thông",
+    # The organising committee's task emails (services.committee).
+    "task_title": "In Bằng khen cho các tập thể, cá nhân được biểu dương",
+    "contact_name": "Hoàng Hữu Nam",
+    "due_text": "Thứ Sáu, ngày 22/03/2019",
+    "due_text_en": "Friday, 22 March 2019",
+    "task_url": "https://thidua.example.gov.vn/viec/tok-456",
     "unit_code": "CVT",
     "focal_name": "Nguyễn Thị Hoa",
     "head_name": "Trần Văn Bình",

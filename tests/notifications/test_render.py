@@ -32,6 +32,9 @@ KINDS = [
     "council_convocation",
     "council_reminder",
     "council_member_result",
+    "committee_task",
+    "committee_reminder",
+    "committee_escalation",
 ]
 # Addressed to the approving leader, not to a unit: they name the campaign, not a unit.
 LEADER_KINDS = ["leader_approval"]
