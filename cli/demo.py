@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_committee import plan_owners_registered, run_committee_demo
 from cli.demo_council import council_fields, council_through_portal
 from cli.demo_leader import approve_through_portal
 from cli.demo_units import PortalTally, latest_links, say_no_nominations, send_list
@@ -204,6 +205,9 @@ class DemoSummary(BaseModel):
     ballots_cast: int = 0
     recusals: int = 0
     minutes_docx: str | None = None
+    # The organising committee's plan for the conference: tasks done, tasks late.
+    tasks_done: int = 0
+    tasks_overdue: int = 0
     mailbox_messages: int = 0
     seconds: float = 0.0
 
@@ -374,6 +378,15 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
 
     steps.append(("Tôn vinh", honour))
     steps.append(("Ký quyết định", sign))
+    committee: dict[str, Any] = {}
+
+    def prepare_conference() -> None:
+        """The organising committee's plan: owners answer from their links (cli/demo_committee)."""
+        plan_run = run_committee_demo(var_dir / "mailbox", CAMPAIGN_CODE)
+        committee.update(tasks_done=plan_run.tasks_done, tasks_overdue=plan_run.tasks_overdue)
+
+    if plan_owners_registered():
+        steps.append(("Ban tổ chức", prepare_conference))
     with Progress(disable=not show_progress, transient=False) as progress:
         bar = progress.add_task("Đợt thi đua mẫu", total=len(steps))
         for label, step in steps:
@@ -381,7 +394,8 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             step()
             progress.advance(bar)
     summary = _summary(var_dir, honour_result, tally)
-    return summary.model_copy(update=council_fields(council_run[0] if council_run else None))
+    council = council_fields(council_run[0] if council_run else None)
+    return summary.model_copy(update=council | committee)
 
 
 def _council(day: date, rnd: random.Random, var_dir: Path, runs: list[CloseRun]) -> None:

@@ -30,12 +30,15 @@ from flows.committee import (
     assign_committee_tasks,
     import_committee_plan,
     nudge_committee_tasks,
+    plan_file,
 )
 from models import clock
 from models.clock import VN_TZ
 from models.committee import CommitteeTask
 from models.db import session_scope
+from models.rules.committee_plan import parse_rows, read_toml
 from models.rules.ladder import plan_ladder
+from models.unit import Unit
 from notifications.smtp_server import read_mailbox
 from services.campaigns import calendar_for, load_campaign
 from services.committee import TASK_LADDER, decide_extension
@@ -93,6 +96,15 @@ def answer(link: str, action: str, fields: dict[str, str] | None = None) -> None
         sent = client.post(str(page.url) + action, data={"csrf": found.group(1), **(fields or {})})
         if sent.status_code != 200 or "?ok=" not in str(sent.url):
             raise TaskRefused(f"{action}: {sent.status_code}")
+
+
+def plan_owners_registered() -> bool:
+    """Whether every unit the sample plan names is in the register: a demo run with fewer
+    units than the plan names (``tonvinh demo --units 8``) has no committee to simulate."""
+    tasks, _errors = parse_rows(read_toml(plan_file(SAMPLE_PLAN).read_text(encoding="utf-8")))
+    with session_scope() as session:
+        registered = set(session.exec(select(Unit.code)).all())
+    return {task.owner for task in tasks} <= registered
 
 
 def run_committee_demo(mailbox: Path, campaign_code: str) -> CommitteeDemo:

@@ -34,6 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PLAN = "deploy/plans/hoi-nghi-bieu-duong.toml"
 
 
+def plan_file(plan_path: str) -> Path:
+    """A plan file's path: absolute as given, else relative to the checkout."""
+    path = Path(plan_path)
+    return path if path.is_absolute() else ROOT / path
+
+
 def plan_markdown(status: PlanStatus) -> str:
     """The plan as the committee reads it: progress, what is late, the critical path, a table."""
     by_key = {t.key: t for t in status.tasks}
@@ -102,9 +108,8 @@ def _run(campaign_code: str, moment: datetime) -> CommitteeRun:
 
 @stage_task(name="import-plan")
 def import_plan_task(campaign_code: str, plan_path: str, actor: str, now: datetime) -> PlanImported:
-    path = Path(plan_path)
-    if not path.is_absolute():
-        path = ROOT / path
+    """Read the plan file where the worker runs (a relative path from the checkout)."""
+    path = plan_file(plan_path)
     with session_scope() as session:
         return import_plan(
             session, campaign_code, path.read_text("utf-8"), path.name, now=now, actor=actor

@@ -270,6 +270,7 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     promised |= {"returned", "approved", "honourees", "outputs", "seconds"}
     promised |= {"receipts_sent", "refusals_sent"}
     promised |= {"portal_uploads", "portal_rejections", "nil_returns", "deadline_extensions"}
+    promised |= {"ballots_cast", "recusals", "minutes_docx", "tasks_done", "tasks_overdue"}
     assert promised <= set(summary)
     assert {"mailbox", "decision_docx", "honourees_xlsx", "database"} <= set(summary["outputs"])
     assert summary["stage"] == "honoured"
@@ -281,6 +282,8 @@ def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     assert summary["portal_uploads"] >= 6 and summary["portal_rejections"] == 1
     assert summary["nil_returns"] == 1 and summary["deadline_extensions"] >= 1
     assert summary["receipts_sent"] == summary["portal_uploads"]
+    # The council voted through its ballot links (one member on paper) and the minutes exist.
+    assert summary["ballots_cast"] == 15 and Path(summary["minutes_docx"]).is_file()
     assert summary["mailbox_messages"] == summary["emails_sent"]
     for key in ("decision_docx", "honourees_xlsx", "database"):
         assert Path(summary["outputs"][key]).is_file()
