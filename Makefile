@@ -33,9 +33,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy flows models notifications deploy documents services cli portal
 
-## Two workers (2 cores): a test file stays on one worker, so its module fixtures are shared.
+## Three workers on 2 cores: many tests wait on servers they started (Prefect, uvicorn, SMTP,
+## chromium), so a third overlaps the waits; a test file stays on one worker (module fixtures).
 pytest: install browser
-	$(BIN)/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 3 --dist loadfile $(PYTEST_ARGS)
 
 ## make lock: refresh requirements.lock after changing pyproject.toml dependencies.
 lock:
