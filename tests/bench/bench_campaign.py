@@ -367,8 +367,8 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         "emails_by_status": {str(k): v for k, v in emails.items()},
         "emails_sent_by_kind": kinds,
         "smtp_received": sink.stats()["received"],
-        "honourees": honour.get("honourees"),
-        "budget_vnd": honour.get("budget_total"),
+        "honourees": honour.honourees,
+        "budget_vnd": honour.budget_total,
     }
 
 
