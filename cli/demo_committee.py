@@ -39,7 +39,7 @@ from models.db import session_scope
 from models.rules.committee_plan import parse_rows, read_toml
 from models.rules.ladder import plan_ladder
 from models.unit import Unit
-from notifications.smtp_server import read_mailbox
+from notifications.smtp_server import plain_text, read_mailbox
 from services.campaigns import calendar_for, load_campaign
 from services.committee import TASK_LADDER, decide_extension
 from services.committee_status import plan_status
@@ -71,8 +71,7 @@ def task_links(mailbox: Path, titles: dict[str, str]) -> dict[str, str]:
     links: dict[str, str] = {}
     for message in read_mailbox(mailbox):
         subject = str(message["Subject"] or "")
-        body = message.get_body(preferencelist=("plain",))
-        found = TASK_LINK.search(str(body.get_content()) if body is not None else "")
+        found = TASK_LINK.search(plain_text(message))
         if found is None:
             continue
         for key, title in titles.items():

@@ -12,13 +12,13 @@ import random
 import re
 from datetime import date, datetime
 from datetime import time as clock_time
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlmodel import col, select
 
+from cli.demo_units import latest_links
 from flows.council_ballot import CloseRun, close_council_ballot, convene_council
 from models import clock
 from models.clock import VN_TZ
@@ -26,7 +26,6 @@ from models.council import CouncilMember
 from models.db import session_scope
 from models.nomination import Nomination, NominationStatus
 from models.unit import Unit
-from notifications.smtp_server import read_mailbox
 from services.ballot import ballot_nominations, recusals_of
 from services.council_members import import_members
 from services.council_vote import enter_paper_ballots
@@ -35,22 +34,6 @@ BALLOT_LINK = re.compile(r"(https?://[^\s\"'<>]+/phieu/[A-Za-z0-9_-]+)")
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 _SEED = re.compile(r'name="seed" value="([^"]+)"')
 _CHOICE = re.compile(r'name="(d-\d+)" value="1"')
-
-
-def _plain(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return str(part.get_content()) if part is not None else ""
-
-
-def ballot_links(messages: list[EmailMessage]) -> dict[str, str]:
-    """Each member's ballot link (by email address) from the latest email carrying one."""
-    found: dict[str, str] = {}
-    for message in messages:
-        match = BALLOT_LINK.search(_plain(message))
-        if match:
-            address = str(message["To"]).rsplit("<", 1)[-1].rstrip(">").strip()
-            found[address] = match.group(1)
-    return found
 
 
 def ballot_form(page_html: str) -> tuple[str, str, list[str]]:
@@ -137,7 +120,7 @@ def council_through_portal(
             session, campaign_code, _members_csv(campaign_code), "hoi-dong.csv", _at(day, 7), actor
         )
     convene_council(campaign_code, now=_at(day, 8), actor=actor, early=True)
-    links = ballot_links(read_mailbox(mailbox_dir))
+    links = latest_links(mailbox_dir, BALLOT_LINK)  # address → that member's ballot link
     absent = f"thanhvien{ABSENT:02d}@hoidong.example.gov.vn"
     clock.set_now(_at(day, 10))  # the portal's clock: the members vote in the morning
     try:

@@ -12,25 +12,19 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from uuid import UUID
 
 import httpx
 
 from flows.approve import ApprovalRun, approve_when_paused
-from notifications.smtp_server import read_mailbox
+from notifications.smtp_server import plain_text, read_mailbox
 
 LEADER_LINK = re.compile(r"(https?://[^\s\"'<>]+/duyet/([A-Za-z0-9_-]+))")
 LEADER_SUBJECT = "Trình Lãnh đạo phê duyệt"
 CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 APPROVER_FIELD = re.compile(r'id="approver" name="approver"[^>]*value="([^"]*)"')
 SENT = "Đã gửi ý kiến phê duyệt"
-
-
-def plain_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return "" if part is None else str(part.get_content())
 
 
 def leader_links(mailbox: Path, campaign_code: str) -> list[str]:

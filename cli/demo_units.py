@@ -13,7 +13,6 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from openpyxl import load_workbook
 
 from documents.nomination_list import AwardChoice, fill_list
 from models.nomination import NominationCreate
-from notifications.smtp_server import read_mailbox
+from notifications.smtp_server import plain_text, read_mailbox
 
 LINK = re.compile(r"https?://[^\s\"'<>]+/nop/[A-Za-z0-9_-]+")
 CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
@@ -30,16 +29,12 @@ UPLOAD_FORM = 'action="nop-danh-sach"'
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return str(part.get_content()) if part is not None else ""
-
-
-def latest_links(mailbox: Path) -> dict[str, str]:
-    """Each recipient's link from the latest email that carried one (address → link)."""
+def latest_links(mailbox: Path, link: re.Pattern[str] = LINK) -> dict[str, str]:
+    """Each recipient's ``link`` (a unit's by default) from the latest email that carried one
+    (address → link)."""
     links: dict[str, str] = {}
     for message in read_mailbox(mailbox):  # arrival order: later emails overwrite
-        found = LINK.search(_body(message))
+        found = link.search(plain_text(message))
         if found is None:
             continue
         for _name, address in getaddresses([str(message["To"] or "")]):

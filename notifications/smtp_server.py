@@ -275,6 +275,12 @@ def _arrival_key(message: EmailMessage) -> str:
     return str(message.get(ARRIVAL_HEADER, ""))
 
 
+def plain_text(message: EmailMessage) -> str:
+    """A received message's plain-text body ("" if it has none)."""
+    part = message.get_body(preferencelist=("plain",))
+    return "" if part is None else str(part.get_content())
+
+
 def read_mailbox(mailbox_dir: Path) -> list[EmailMessage]:
     """Every message in the Maildir, parsed with ``email.policy.default``, in arrival order."""
     folder_path = Path(mailbox_dir)

@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.demo_council import ballot_form, ballot_links
+from cli.demo_council import BALLOT_LINK, ballot_form
+from cli.demo_units import latest_links
 from models import clock
 from models.settings import get_settings
-from notifications.smtp_server import MailboxServer, read_mailbox
+from notifications.smtp_server import MailboxServer
 from services.mail import deliver_and_report
 from tests.flows.conftest import at
 from tests.portal.support import Portal
@@ -48,7 +49,7 @@ def voting(
     portal.reset_throttle()
     council = ready_council(tmp_path)
     deliver_and_report(at(council.voting_day, 8))
-    by_address = ballot_links(read_mailbox(mail_server.mailbox_dir))
+    by_address = latest_links(mail_server.mailbox_dir, BALLOT_LINK)
     links = {name: by_address[address] for name, address in EMAILS.items()}
     clock.set_now(at(council.voting_day, 9))
     try:
