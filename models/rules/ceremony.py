@@ -351,6 +351,7 @@ def parse_guests(text: str, known_units: Iterable[str] | None = None) -> GuestLi
         row = {k: " ".join((v or "").split()) for k, v in raw.items() if k}
         if not any(row.values()):
             continue
+        errors_before = len(result.errors)
 
         def error(name: str, vi: str, en: str, *, line: int = line) -> None:
             result.errors.append(GuestError(line, name, vi, en))
@@ -384,7 +385,7 @@ def parse_guests(text: str, known_units: Iterable[str] | None = None) -> GuestLi
         unit = row.get("unit", "")
         if unit and units is not None and unit not in units:
             error("unit", f"không có đơn vị mã '{unit}'", f"no unit with code '{unit}'")
-        if category is not None and name and EMAIL_PATTERN.match(email):
+        if category is not None and len(result.errors) == errors_before:
             result.guests.append(
                 Candidate(
                     key=person_key(email=email),
