@@ -30,7 +30,7 @@ from services.ceremony_outputs import (
 from services.documents import open_document
 from services.errors import OperatorError
 from services.mail import deliver_and_report
-from services.rsvp import Answer, answer_invitation, open_invite_link, rsvp_page
+from services.rsvp import Answer, Answered, answer_invitation, open_invite_link, rsvp_page
 from tests.ceremony_support import (
     COLLECTIVE,
     CUTOFF,
@@ -58,7 +58,7 @@ def signed(database: str, tmp_path: Path) -> date:
     return signed_campaign(tmp_path)
 
 
-def _answer(name: str, answer: Answer, day: date, hour: int = 10, **fields: str) -> object:
+def _answer(name: str, answer: Answer, day: date, hour: int = 10, **fields: str) -> Answered:
     with session_scope() as session:
         return answer_invitation(
             session, link_for(session, name), answer, now=at(day, hour), **fields
@@ -125,13 +125,13 @@ def test_a_decline_frees_a_seat_for_the_first_on_the_waiting_list(signed: date) 
     assert listed[LEADER].id not in kinds and len(kinds) == 3
 
     declined = _answer(ONCE, Answer.DECLINE, date(2019, 3, 27))
-    assert getattr(declined, "promoted") == 1
+    assert declined.promoted == 1
     after = invitees()
     assert after[ONCE].state == SeatState.DECLINED
     assert after[LEADER].state == SeatState.INVITED and after[PRESS].state == SeatState.WAITLISTED
     # Changing her mind: the hall is full again, so she waits.
     back = _answer(ONCE, Answer.ATTEND, date(2019, 3, 27), 11)
-    assert getattr(back, "state") == SeatState.WAITLISTED
+    assert back.state == SeatState.WAITLISTED
     with session_scope() as session:
         status = ceremony_status(session, CODE, at(date(2019, 3, 27), 12))
     assert status.seats_left == 0 and status.waitlisted == 2 and status.invited == 4
@@ -149,7 +149,7 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
     fields = {"deputy_name": "Trần Văn Cường", "deputy_position": "Phó Trưởng phòng"}
     first = _answer(TWICE, Answer.DEPUTY, day, **fields)
     again = _answer(TWICE, Answer.DEPUTY, day, **fields)  # a double submit stores once
-    assert getattr(first, "changed") and not getattr(again, "changed")
+    assert first.changed and not again.changed
     _answer(LEADER, Answer.ATTEND, day)
     _answer(PRESS, Answer.DECLINE, day)
     deliver_and_report(at(day, 11))
@@ -172,11 +172,14 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
     assert deputy[4] and TWICE in str(deputy[4]) and "Bằng khen của Bộ trưởng" in str(deputy[6])
     assert LEADER in names and PRESS not in names
     summary = _sheet_rows(attendees_file_name(CODE), "Tổng hợp theo đoàn")
-    assert ("Vụ Bưu chính", 3, 1, 1, 0, 2, 0) == summary[0][1:]
+    assert summary[0][1:] == ("Vụ Bưu chính", 3, 1, 1, 0, 2, 0)
     seats = _sheet_rows(seating_file_name(CODE), "Xếp chỗ - thẻ đại biểu")
-    assert ("Trần Văn Cường", "Phó Trưởng phòng", "Vụ Bưu chính", "NHẬN KHEN THƯỞNG") == seats[0][
-        2:6
-    ]
+    assert seats[0][2:6] == (
+        "Trần Văn Cường",
+        "Phó Trưởng phòng",
+        "Vụ Bưu chính",
+        "NHẬN KHEN THƯỞNG",
+    )
 
 
 def test_answers_close_at_the_cut_off(signed: date) -> None:
