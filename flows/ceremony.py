@@ -18,6 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
+from models import clock
 from models.clock import resolve
 from models.db import session_scope
 from services.campaigns import load_campaign
@@ -32,6 +33,7 @@ from services.ceremony import (
 )
 from services.ceremony_outputs import (
     CeremonyStatus,
+    ceremonies_answered_since,
     ceremony_status,
     write_attendee_documents,
     write_certificates,
@@ -120,6 +122,40 @@ def _run(campaign_code: str, moment: datetime) -> CeremonyRun:
         seats_left=status.seats_left,
         **delivery.model_dump(),
     )
+
+
+@flow(name="refresh-ceremony", log_prints=True)
+def refresh_ceremony(campaign_codes: list[str], now: datetime | None = None) -> list[str]:
+    """Rewrite the attendee and seating lists and the artifact of campaigns whose invitees
+    answered (the scheduler's, after answers through the portal, which starts no flow run).
+
+    Args:
+        campaign_codes: Mã các đợt thi đua (campaign codes)
+        now: Thời điểm coi là bây giờ; để trống là đồng hồ hệ thống (moment taken as now)
+    """
+    moment = resolve(now)
+    for code in campaign_codes:
+        write_attendee_lists(code, moment)
+        publish_ceremony(code, moment)
+    return campaign_codes
+
+
+class AnsweredInvitations:
+    """Housekeeping: one ``refresh-ceremony`` run for the campaigns whose invitees answered
+    since the last look (none when nobody did), at most every
+    ``scheduler_artifacts_every_minutes``: the attendee lists follow the answers within a
+    minute without a document write per answer."""
+
+    def __init__(self) -> None:
+        self.seen = 0  # the newest audit event looked at (0: catch up once after a start)
+
+    def __call__(self) -> list[str]:
+        with session_scope() as session:
+            codes, newest = ceremonies_answered_since(session, self.seen)
+        if codes:
+            refresh_ceremony(codes, now=clock.now())
+        self.seen = newest  # only once refreshed: a failed refresh is tried again next time
+        return codes
 
 
 @stage_task(name="import-guests")

@@ -91,7 +91,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
-from flows.ceremony import remind_ceremony_invitees
+from flows.ceremony import AnsweredInvitations, remind_ceremony_invitees
 from flows.committee import nudge_committee_tasks
 from flows.council_ballot import council_ballot_job
 from flows.monitor import refresh_campaign_artifacts
@@ -119,6 +119,7 @@ COUNCIL_JOB_ID = "council-ballot"
 LOCK_JOB_ID = "lock-watch"
 COMMITTEE_JOB_ID = "committee-nudges"
 CEREMONY_JOB_ID = "ceremony-reminders"
+RSVP_JOB_ID = "ceremony-answers"
 # First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
 ADVISORY_LOCK_KEY = 0x746F6E76
 # The wall clock and models.clock.now() may differ by this much before we call the clock frozen.
@@ -596,6 +597,14 @@ def run_scheduler(
                 minutes=settings.scheduler_artifacts_every_minutes,
                 id=ARTIFACTS_JOB_ID,
                 name="làm mới bảng theo dõi khi đơn vị nộp / refresh artifacts after answers",
+                **housekeeping,
+            )
+            scheduler.add_job(
+                AnsweredInvitations(),
+                "interval",
+                minutes=settings.scheduler_artifacts_every_minutes,
+                id=RSVP_JOB_ID,
+                name="danh sách đại biểu sau khi trả lời / attendee lists after answers",
                 **housekeeping,
             )
             scheduler.add_job(

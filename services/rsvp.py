@@ -1,8 +1,12 @@
 """An invitee's answer through their link (``/moi/<token>/``): attend, send a named deputy, or
 decline; changeable until the cut-off, then read-only. Each answer that changes something is
-confirmed by email (time, place, seat area, what to bring); a decline frees a seat, which the
-waiting list's first takes at once (their invitation queued in the same transaction); and the
-attendee lists are rewritten, so the documents follow the answers."""
+confirmed by email (time, place, seat area, what to bring) and audited; a decline frees a seat,
+which the waiting list's first takes at once (their invitation queued in the same transaction).
+
+The attendee lists are not rewritten here: writing two workbooks costs some thirty times the
+answer itself, and a hundred invitees answer within an evening. The scheduler rewrites them
+(and the artifact) after answers, once a minute at most (``flows.ceremony.AnsweredInvitations``),
+as it refreshes the units' artifacts; every ceremony flow rewrites them too."""
 
 from __future__ import annotations
 
@@ -36,7 +40,6 @@ from services.ceremony import (
     record,
     rules_for,
 )
-from services.ceremony_outputs import write_attendee_documents
 from services.errors import OperatorError
 from services.links import LAST_USED_RESOLUTION, TOKEN_SHAPE
 
@@ -185,8 +188,8 @@ def answer_invitation(
         deputy = _name(deputy_name, "deputy_name", "họ tên người dự thay", "the deputy's name")
         role = _name(deputy_position, "deputy_position", "chức vụ người dự thay", "their position")
     invitee, campaign, _ = _load(session, link)
-    # The ceremony's row first: answers of one campaign one at a time, so the seat count and
-    # the attendee lists written below always see every earlier answer.
+    # The ceremony's row first: answers of one campaign one at a time, so the seat count always
+    # sees every earlier answer.
     ceremony = ceremony_of(session, campaign, lock=True)
     assert ceremony is not None and campaign.id is not None
     invitee = session.exec(
@@ -231,6 +234,4 @@ def answer_invitation(
     key = f"{campaign.id}:-:{kind}:i{invitee.id}:{invitee.answers}"
     enqueue_ceremony_emails(session, campaign, ceremony, [CeremonyEmail(invitee, kind, key)], now)
     promoted = place_and_invite(session, campaign, ceremony, now=now, actor=actor) if freed else []
-    session.flush()
-    write_attendee_documents(session, campaign, now)
     return Answered(changed=True, state=invitee.state, promoted=len(promoted))

@@ -1,8 +1,9 @@
 """An invitee answers in a real browser (Debian's chromium, headless): the link comes from the
 invitation in the real SMTP server's Maildir; the invitee reads the time, place and seat area,
 chooses "send a deputy" without a position (refused next to the field, the typed name kept),
-then with it, and reads the confirmation; the attendee list (XLSX, from the operator's stored
-documents) names the deputy in place of the invitee. The page reads on a phone, in English too.
+then with it, and reads the confirmation; once the scheduler's job after answers has run, the
+attendee list (XLSX, from the operator's stored documents) names the deputy in place of the
+invitee. The page reads on a phone, in English too.
 Screenshots: test-output/screenshots/rsvp-*.png."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import openpyxl
 from playwright.sync_api import Page, expect
 
+from flows.ceremony import AnsweredInvitations
 from models.db import session_scope
 from services.ceremony_outputs import attendees_file_name
 from services.documents import open_document
@@ -25,7 +27,7 @@ pytestmark = needs_chromium
 
 
 def test_an_invitee_sends_a_deputy_and_the_attendee_list_names_the_deputy(
-    invited: Invited, page: Page, screenshots: Path
+    invited: Invited, prefect_server: None, page: Page, screenshots: Path
 ) -> None:
     page.goto(invited.links[TWICE])
     expect(page.get_by_role("heading", level=1)).to_have_text("Giấy mời dự Hội nghị biểu dương")
@@ -48,6 +50,7 @@ def test_an_invitee_sends_a_deputy_and_the_attendee_list_names_the_deputy(
     expect(page.locator("dl.facts")).to_contain_text("Trần Văn Cường, Phó Trưởng phòng Tổng hợp")
     page.screenshot(path=str(screenshots / "rsvp-deputy.png"), full_page=True)
 
+    assert AnsweredInvitations()() == [CODE]  # the scheduler's job after answers
     with session_scope() as session:
         stored = open_document(session, CODE, attendees_file_name(CODE))
         assert stored is not None

@@ -20,11 +20,13 @@ from models.document import CampaignDocument, DocumentKind
 from models.outbox import EmailKind, OutboxMessage
 from models.rules.ceremony import Category
 from notifications.smtp_server import MailboxServer, plain_text
+from services.campaigns import load_campaign
 from services.ceremony import import_guests, invite, remind_invitees
 from services.ceremony_outputs import (
     attendees_file_name,
     ceremony_status,
     seating_file_name,
+    write_attendee_documents,
     write_certificates,
 )
 from services.documents import open_document
@@ -165,6 +167,8 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
     )
     assert "không tham dự" in plain_text(declined) and "Khu ghế" not in plain_text(declined)
 
+    with session_scope() as session:  # as the scheduler does after answers
+        write_attendee_documents(session, load_campaign(session, CODE), at(day, 12))
     coming = _sheet_rows(attendees_file_name(CODE), "Đại biểu dự")
     names = [row[2] for row in coming if row[0]]
     assert names[0] == "Trần Văn Cường"  # the honourees' delegation first
