@@ -22,7 +22,7 @@ from tests.ceremony_support import HEAD, ONCE, TWICE, invitees
 from tests.committee_support import ASSIGNED_ON, import_and_assign, task_links
 from tests.flows.conftest import at
 from tests.portal.rsvp_support import Invited
-from tests.portal.support import Browser, Portal, text_of
+from tests.portal.support import Browser, LogLines, Portal, text_of
 
 
 @pytest.fixture
@@ -112,6 +112,15 @@ def test_after_the_cut_off_the_page_is_read_only_and_an_answer_is_refused(
     )
     assert english.status_code == 409 and "Answers closed on 2019-03-28" in text_of(english)
     assert invitees()[ONCE].state == SeatState.INVITED
+
+
+def test_the_access_log_never_shows_an_invitation_token(
+    guests: dict[str, Browser], logged: LogLines
+) -> None:
+    token = guests[ONCE].link.rsplit("/", 1)[1]
+    guests[ONCE].post("tra-loi", {"answer": "attend"})
+    lines = "\n".join(logged.lines)
+    assert '"POST /moi/…/tra-loi HTTP/1.1" 303' in lines and token not in lines
 
 
 def test_tokens_open_only_their_own_door(portal: Portal, invited: Invited) -> None:
