@@ -15,11 +15,16 @@ pointing at it (as ``cli.demo`` sets up), after the decision is signed.
 
 from __future__ import annotations
 
+import email.policy
 import random
 import re
 from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as clock_time
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from mailbox import Maildir
 from pathlib import Path
 
 import httpx
@@ -38,7 +43,7 @@ from models.db import session_scope
 from models.rules.ceremony import parse_guests
 from models.rules.ladder import plan_ladder
 from models.unit import Unit
-from notifications.smtp_server import plain_text, read_mailbox
+from notifications.smtp_server import plain_text
 from services.campaigns import calendar_for, load_campaign, outputs_dir
 from services.ceremony import ceremony_of, rules_for
 from services.ceremony_outputs import attendees_file_name, ceremony_status
@@ -71,15 +76,24 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def invitation_links(mailbox: Path) -> list[tuple[str, str]]:
-    """(invitee's name, link) of every invitation in the Maildir, in arrival order (names may
-    repeat across units: each link is its own invitee)."""
+    """(invitee's name, link) of every invitation in the Maildir, by name (names may repeat
+    across units: each link is its own invitee). Each email's headers are read first and only
+    an invitation is parsed whole: the Maildir holds the whole campaign's mail by then."""
+    headers = BytesHeaderParser(policy=email.policy.default)
+    folder = Maildir(mailbox, create=False)
     found = []
-    for message in read_mailbox(mailbox):
-        subject = str(message["Subject"] or "")
+    for key in folder.iterkeys():
+        with folder.get_file(key) as handle:
+            raw = handle.read()
+        subject = str(headers.parsebytes(raw)["Subject"] or "")
+        if INVITATION not in subject:
+            continue
+        message = message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
         link = RSVP_LINK.search(plain_text(message))
-        if INVITATION in subject and link is not None:
+        if link is not None:
             found.append((subject.rsplit(INVITATION, 1)[1], link.group(0)))
-    return found
+    return sorted(found)
 
 
 class RsvpRefused(RuntimeError):
@@ -87,14 +101,15 @@ class RsvpRefused(RuntimeError):
 
 
 def answer(link: str, fields: dict[str, str]) -> None:
-    """An invitee opens the link, then sends the page's form with ``fields``."""
-    with httpx.Client(timeout=30, follow_redirects=True) as client:
-        page = client.get(link)
+    """An invitee opens the page under the link, then sends its form with ``fields`` (the
+    answer is taken when the portal redirects to the page with its "recorded" notice)."""
+    with httpx.Client(timeout=30) as client:
+        page = client.get(link + "/")
         found = CSRF_FIELD.search(page.text)
         if page.status_code != 200 or found is None:
             raise RsvpRefused(f"invitation page: {page.status_code}")
-        sent = client.post(str(page.url) + "tra-loi", data={"csrf": found.group(1), **fields})
-        if sent.status_code != 200 or "?ok=" not in str(sent.url):
+        sent = client.post(link + "/tra-loi", data={"csrf": found.group(1), **fields})
+        if sent.status_code != 303 or "?ok=" not in sent.headers.get("location", ""):
             raise RsvpRefused(f"answer: {sent.status_code}")
 
 
