@@ -153,6 +153,7 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
     again = _answer(TWICE, Answer.DEPUTY, day, **fields)  # a double submit stores once
     assert first.changed and not again.changed
     _answer(LEADER, Answer.ATTEND, day)
+    _answer(HEAD, Answer.ATTEND, day)
     _answer(PRESS, Answer.DECLINE, day)
     deliver_and_report(at(day, 11))
     [confirmation] = messages(
@@ -176,7 +177,7 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
     assert deputy[4] and TWICE in str(deputy[4]) and "Bằng khen của Bộ trưởng" in str(deputy[6])
     assert LEADER in names and PRESS not in names
     summary = _sheet_rows(attendees_file_name(CODE), "Tổng hợp theo đoàn")
-    assert summary[0][1:] == ("Vụ Bưu chính", 3, 1, 1, 0, 2, 0)
+    assert summary[0][1:] == ("Vụ Bưu chính", 3, 2, 1, 0, 1, 0)
     seats = _sheet_rows(seating_file_name(CODE), "Xếp chỗ - thẻ đại biểu")
     assert seats[0][2:6] == (
         "Trần Văn Cường",
@@ -184,6 +185,8 @@ def test_a_deputy_is_confirmed_by_email_and_named_in_the_attendee_lists(
         "Vụ Bưu chính",
         "NHẬN KHEN THƯỞNG",
     )
+    front = [row[1] for row in seats if str(row[0]).startswith("Khu A")]
+    assert front == [1, 2]  # the honourees and the collective's head: one area, one numbering
 
 
 def test_answers_close_at_the_cut_off(signed: date) -> None:
