@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from rich.progress import Progress
 from sqlmodel import col, func, select
 
+from cli.demo_ceremony import guests_registered, run_ceremony_demo
 from cli.demo_committee import plan_owners_registered, run_committee_demo
 from cli.demo_council import council_fields, council_through_portal
 from cli.demo_leader import approve_through_portal
@@ -173,6 +174,9 @@ class DemoOutputs(BaseModel):
     honourees_xlsx: str | None
     database: str
     inbox: str
+    # The conference: the attendee list (with the programme) and the certificates' folder.
+    attendees_xlsx: str | None = None
+    certificates_dir: str | None = None
 
 
 class DemoSummary(BaseModel):
@@ -208,6 +212,9 @@ class DemoSummary(BaseModel):
     # The organising committee's plan for the conference: tasks done, tasks late.
     tasks_done: int = 0
     tasks_overdue: int = 0
+    # The conference: invitees invited, and coming (in person or by a deputy) as it opens.
+    invitations: int = 0
+    rsvp_attending: int = 0
     mailbox_messages: int = 0
     seconds: float = 0.0
 
@@ -378,6 +385,20 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
 
     steps.append(("Tôn vinh", honour))
     steps.append(("Ký quyết định", sign))
+    ceremony: dict[str, Any] = {}
+
+    def invite_to_conference() -> None:
+        """Invitees answer from their links on the portal (cli/demo_ceremony)."""
+        signed_on = wd(plan.approval_due, 2)
+        held = run_ceremony_demo(var_dir / "mailbox", CAMPAIGN_CODE, signed_on, rnd)
+        ceremony.update(invitations=held.invitations, rsvp_attending=held.rsvp_attending)
+        ceremony["outputs"] = (
+            held.attendees_xlsx,
+            str(Path(held.attendees_xlsx).parent / "giay-khen"),
+        )
+
+    if guests_registered():
+        steps.append(("Hội nghị", invite_to_conference))
     committee: dict[str, Any] = {}
 
     def prepare_conference() -> None:
@@ -395,7 +416,11 @@ def _simulate(var_dir: Path, unit_count: int, seed: int, show_progress: bool) ->
             progress.advance(bar)
     summary = _summary(var_dir, honour_result, tally)
     council = council_fields(council_run[0] if council_run else None)
-    return summary.model_copy(update=council | committee)
+    attendees, certificates = ceremony.pop("outputs", (None, None))
+    outputs = summary.outputs.model_copy(
+        update={"attendees_xlsx": attendees, "certificates_dir": certificates}
+    )
+    return summary.model_copy(update=council | committee | ceremony | {"outputs": outputs})
 
 
 def _council(day: date, rnd: random.Random, var_dir: Path, runs: list[CloseRun]) -> None:

@@ -127,6 +127,24 @@ SPECS: tuple[Spec, ...] = (
         "(Nudge committee tasks due or late; escalate to the unit head.)",
     ),
     Spec(
+        "flows.ceremony.import_ceremony_guests",
+        "import-ceremony-guests",
+        "Nhập danh sách khách mời Hội nghị biểu dương (tệp CSV trên máy chủ); lỗi ở bất kỳ dòng "
+        "nào thì không lưu gì. (Import a conference guest list; all or nothing.)",
+    ),
+    Spec(
+        "flows.ceremony.invite_ceremony_guests",
+        "invite-ceremony-guests",
+        "Mời người được khen thưởng và khách mời theo sức chứa hội trường (còn lại vào danh sách "
+        "chờ), in giấy khen. (Invite up to the hall's capacity; waiting list; certificates.)",
+    ),
+    Spec(
+        "flows.ceremony.remind_ceremony_invitees",
+        "remind-ceremony-invitees",
+        "Nhắc người được mời chưa trả lời; ngày chốt báo đầu mối đơn vị. (Remind non-responders; "
+        "tell the unit's focal person on the cut-off day.)",
+    ),
+    Spec(
         "flows.admin.import_units_flow",
         "import-units",
         "Nhập danh sách đơn vị: dán nội dung CSV; lỗi ở bất kỳ dòng nào thì không lưu gì. "

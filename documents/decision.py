@@ -42,6 +42,10 @@ class Honouree:
     award_code: str
     award_name: str
     amount: int  # VND
+    # Who it is in the register: the nominating unit and the nominee's identity within it (a
+    # person honoured twice has one key; the ceremony invites them once).
+    unit_code: str = ""
+    nominee_key: str = ""
 
 
 @dataclass(frozen=True)

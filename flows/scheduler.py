@@ -91,6 +91,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from flows.ceremony import AnsweredInvitations, remind_ceremony_invitees
 from flows.committee import nudge_committee_tasks
 from flows.council_ballot import council_ballot_job
 from flows.monitor import refresh_campaign_artifacts
@@ -101,6 +102,7 @@ from models.db import get_engine, normalise_url, session_scope
 from models.scheduler import SCHEDULER_JOBS_TABLE
 from models.settings import Settings, get_settings
 from services.activity import campaigns_answered_since
+from services.ceremony import campaigns_to_remind
 from services.committee import TASK_LADDER, campaigns_to_nudge
 from services.mail import deliver_and_report
 from services.reminders import reminder_times
@@ -116,6 +118,8 @@ ARTIFACTS_JOB_ID = "portal-artifacts"
 COUNCIL_JOB_ID = "council-ballot"
 LOCK_JOB_ID = "lock-watch"
 COMMITTEE_JOB_ID = "committee-nudges"
+CEREMONY_JOB_ID = "ceremony-reminders"
+RSVP_JOB_ID = "ceremony-answers"
 # First key of the PostgreSQL advisory lock: "tonv" in ASCII; the second is the schema's hash.
 ADVISORY_LOCK_KEY = 0x746F6E76
 # The wall clock and models.clock.now() may differ by this much before we call the clock frozen.
@@ -418,6 +422,19 @@ def nudge_committee_job() -> list[str]:
     return codes
 
 
+def remind_invitees_job() -> list[str]:
+    """Hourly: the conference's reminder flow for every campaign with invitees who have not
+    answered before its cut-off, on its working days (the ladder, whose hour is rule data,
+    decides who is due; a step is sent once)."""
+    with _RUN_LOCK:
+        moment = clock.now()
+        with session_scope() as session:
+            codes = campaigns_to_remind(session, moment)
+        for code in codes:
+            remind_ceremony_invitees(code, now=moment)
+    return codes
+
+
 def deliver_outbox_job() -> None:
     """Housekeeping: deliver whatever is due (retries after transient SMTP failures).
 
@@ -583,6 +600,14 @@ def run_scheduler(
                 **housekeeping,
             )
             scheduler.add_job(
+                AnsweredInvitations(),
+                "interval",
+                minutes=settings.scheduler_artifacts_every_minutes,
+                id=RSVP_JOB_ID,
+                name="danh sách đại biểu sau khi trả lời / attendee lists after answers",
+                **housekeeping,
+            )
+            scheduler.add_job(
                 council_ballot_job,
                 "interval",
                 minutes=sync_every,
@@ -597,6 +622,15 @@ def run_scheduler(
                 timezone=VN_TZ,
                 id=COMMITTEE_JOB_ID,
                 name="nhắc việc Ban tổ chức hội nghị / committee task nudges",
+                **housekeeping,
+            )
+            scheduler.add_job(
+                remind_invitees_job,
+                "cron",
+                minute=0,
+                timezone=VN_TZ,
+                id=CEREMONY_JOB_ID,
+                name="nhắc trả lời giấy mời hội nghị / conference invitation reminders",
                 **housekeeping,
             )
             scheduler.add_job(

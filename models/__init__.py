@@ -15,6 +15,7 @@ from models.ballot import (
     CouncilVoting,
 )
 from models.campaign import Campaign, CampaignUnit, HolidayOverride
+from models.ceremony import Ceremony, Invitee, InviteToken
 from models.committee import CommitteeTask, TaskToken
 from models.council import Approval, Ballot, CouncilMember, CouncilResult
 from models.document import CampaignDocument
@@ -35,6 +36,7 @@ __all__ = [
     "Campaign",
     "CampaignDocument",
     "CampaignUnit",
+    "Ceremony",
     "CommitteeTask",
     "CouncilMember",
     "CouncilParticipation",
@@ -43,6 +45,8 @@ __all__ = [
     "CouncilVoting",
     "DossierFile",
     "HolidayOverride",
+    "InviteToken",
+    "Invitee",
     "LeaderInvite",
     "LeaderToken",
     "Nomination",

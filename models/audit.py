@@ -28,6 +28,7 @@ class AuditEntity(StrEnum):
     OUTBOX = "outbox"
     MAIL_FAULT = "mailfault"
     COMMITTEE_TASK = "committee_task"  # the organising committee's plan (models.committee)
+    INVITEE = "invitee"  # a conference invitee and their answers (models.ceremony)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -25,7 +25,8 @@ class DocumentKind(StrEnum):
     HONOUREES = "honourees"  # the honourees list with the amounts (XLSX)
     COUNCIL_PACK = "council_pack"  # the dossiers before the council (XLSX), with the convocation
     MINUTES = "minutes"  # the council's minutes
-    ATTENDEES = "attendees"  # the ceremony's attendee list
+    ATTENDEES = "attendees"  # the ceremony's attendee list, seating and badge list (XLSX)
+    CERTIFICATE = "certificate"  # an honouree's certificate (DOCX), one per honouree
 
 
 DOCUMENT_KIND_VI: dict[str, str] = {
@@ -35,6 +36,7 @@ DOCUMENT_KIND_VI: dict[str, str] = {
     DocumentKind.COUNCIL_PACK: "Hồ sơ trình Hội đồng",
     DocumentKind.MINUTES: "Biên bản họp Hội đồng",
     DocumentKind.ATTENDEES: "Danh sách đại biểu dự hội nghị",
+    DocumentKind.CERTIFICATE: "Giấy khen của người được khen thưởng",
 }
 DOCUMENT_KIND_EN: dict[str, str] = {
     DocumentKind.UNIT_TEMPLATE: "Unit's list template",
@@ -43,6 +45,7 @@ DOCUMENT_KIND_EN: dict[str, str] = {
     DocumentKind.COUNCIL_PACK: "Dossiers before the council",
     DocumentKind.MINUTES: "Council minutes",
     DocumentKind.ATTENDEES: "Ceremony attendee list",
+    DocumentKind.CERTIFICATE: "Honouree's certificate",
 }
 
 

@@ -52,6 +52,10 @@ class EmailKind(StrEnum):
     COMMITTEE_TASK = "committee_task"  # an organising committee task, to its contact
     COMMITTEE_REMINDER = "committee_reminder"  # its due passed: to the contact
     COMMITTEE_ESCALATION = "committee_escalation"  # still not done: to the owner unit's head
+    CEREMONY_INVITATION = "ceremony_invitation"  # the conference invitation, the invitee's link
+    CEREMONY_CONFIRMATION = "ceremony_confirmation"  # an answer recorded: time, place, seat
+    CEREMONY_REMINDER = "ceremony_reminder"  # no answer yet: to the invitee
+    CEREMONY_ESCALATION = "ceremony_escalation"  # cut-off day: the unit's focal person too
 
 
 # The ladder's steps: the reminder ladder's memory is which of these tiers a unit has had.
@@ -112,6 +116,9 @@ class OutboxMessage(SQLModel, table=True):
     # The committee task whose owner's link this email carries (migration 0013): same
     # placeholder, same minting at delivery, a token in ``tasktoken`` instead.
     link_task_id: int | None = Field(default=None, foreign_key="committeetask.id")
+    # The conference invitee whose link this email carries (migration 0014), a token in
+    # ``invitetoken`` (models.ceremony).
+    link_invitee_id: int | None = Field(default=None, foreign_key="invitee.id")
 
 
 class MailFaultKind(StrEnum):

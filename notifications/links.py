@@ -1,5 +1,5 @@
 """A personal link (a unit's, a council member's ballot, the approving leader's, a committee
-task owner's), put into an email at the moment it is sent.
+task owner's, a conference invitee's), put into an email at the moment it is sent.
 
 The stored email holds ``models.access.LINK_PLACEHOLDER`` and says whose link it carries: a
 campaign unit's (``link_part_id``) or, for the approving leader's email, the leader's invite
@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from models.access import mint_ballot_token, mint_unit_token, with_link
+from models.ceremony import mint_invite_token
 from models.committee import mint_task_token
 from models.leader_access import mint_leader_token
 from models.outbox import EmailKind, OutboxMessage
@@ -29,6 +30,7 @@ def carries_link(row: OutboxMessage) -> bool:
         row.link_part_id is not None
         or row.link_member_id is not None
         or row.link_task_id is not None
+        or row.link_invitee_id is not None
         or row.kind == EmailKind.LEADER_APPROVAL
     )
 
@@ -41,6 +43,8 @@ def _mint(connection: Connection, row: OutboxMessage, now: datetime) -> str:
         return mint_ballot_token(connection, row.link_member_id, now)
     if row.link_task_id is not None:  # an organising committee task's owner (models.committee)
         return mint_task_token(connection, row.link_task_id, now)
+    if row.link_invitee_id is not None:  # a conference invitee's RSVP link (models.ceremony)
+        return mint_invite_token(connection, row.link_invitee_id, now)
     return mint_leader_token(connection, row.tier, now)
 
 

@@ -76,6 +76,8 @@ class OutboxItem:
     link_member_id: int | None = None
     # The committee task whose owner's link the bodies carry (the same placeholder).
     link_task_id: int | None = None
+    # The conference invitee whose link the bodies carry (the same placeholder).
+    link_invitee_id: int | None = None
     # Files the email carries (the call: the unit's own Excel list), notifications.attachments.
     attachments: tuple[MailAttachment, ...] = ()
 
@@ -139,6 +141,7 @@ def enqueue_many(session: Session, items: Sequence[OutboxItem], now: datetime) -
                 "link_part_id": item.link_part_id,
                 "link_member_id": item.link_member_id,
                 "link_task_id": item.link_task_id,
+                "link_invitee_id": item.link_invitee_id,
                 "attachments": to_column(item.attachments),
             }
         )

@@ -35,6 +35,7 @@ from portal.middleware import (
 )
 from portal.operator import router as operator_router
 from portal.pages import error_page, render
+from portal.rsvp_pages import router as rsvp_router
 from portal.security import MissThrottle
 from portal.task_pages import router as task_router
 from portal.unit_forms import router as forms_router
@@ -149,6 +150,7 @@ def create_app() -> FastAPI:
     app.include_router(leader_router)
     app.include_router(ballot_router)
     app.include_router(task_router)
+    app.include_router(rsvp_router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LinkNotFound, _not_found)

@@ -13,9 +13,10 @@ import logging
 import re
 from typing import Any
 
-# A path segment after /nop/ (a unit's link), /phieu/ (a council member's ballot link) or
-# /duyet/ (the approving leader's) is a token, whatever it looks like.
-_TOKEN_IN_PATH = re.compile(r"(/(?:nop|phieu|duyet)/)[^/\s?#\"']+")
+# A path segment after /nop/ (a unit's link), /phieu/ (a council member's ballot link),
+# /duyet/ (the approving leader's), /viec/ (a committee task owner's) or /moi/ (a conference
+# invitee's) is a token, whatever it looks like.
+_TOKEN_IN_PATH = re.compile(r"(/(?:nop|phieu|duyet|viec|moi)/)[^/\s?#\"']+")
 REDACTED = r"\1…"
 
 

@@ -103,6 +103,8 @@ def honourees_of(
                 award_code=award.code,
                 award_name=award.name_vi,
                 amount=amount,
+                unit_code=unit.code,
+                nominee_key=nomination.nominee_key,
             )
         )
     return honourees

@@ -18,4 +18,8 @@ clock (``now`` is always a parameter). The only I/O is reading the packaged lega
 - ``tally``       — the council's quorum, thresholds over the whole membership, quotas, tie-breaks;
                     one outcome per (nomination, award), gathered per nomination.
 - ``budget``      — base salary history, award amounts (rounded up to 10,000 VND) and the budget.
+- ``committee_plan`` — the organising committee's plan: tasks, dues, dependencies, critical path.
+- ``ceremony``    — the conference: each invitee once, seats by priority with a waiting list, the
+                    RSVP cut-off and reminder steps, the guest list's checks, the seating order
+                    (rule data in ``packs/ceremony/*.toml``).
 """

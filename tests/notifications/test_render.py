@@ -14,6 +14,13 @@ from jinja2 import TemplateNotFound, UndefinedError, meta
 from notifications import render
 from notifications.render import TEMPLATES_DIR, clean_header, render_email
 
+# Sent to a conference invitee (services.ceremony): a person, named in the subject.
+CEREMONY_KINDS = [
+    "ceremony_invitation",
+    "ceremony_reminder",
+    "ceremony_escalation",
+    "ceremony_confirmation",
+]
 KINDS = [
     "call",
     "reminder",
@@ -35,11 +42,17 @@ KINDS = [
     "committee_task",
     "committee_reminder",
     "committee_escalation",
+    *CEREMONY_KINDS,
 ]
 # Addressed to the approving leader, not to a unit: they name the campaign, not a unit.
 LEADER_KINDS = ["leader_approval"]
 # Kinds sent to a council member, not to a unit: no unit in the subject.
-MEMBER_KINDS = ["council_convocation", "council_reminder", "council_member_result"]
+MEMBER_KINDS = [
+    "council_convocation",
+    "council_reminder",
+    "council_member_result",
+    *CEREMONY_KINDS,
+]
 REMINDER_FAMILY = ["call", "reminder", "overdue", "escalation_unit_head", "escalation_department"]
 LANGS = ["vi", "en"]
 

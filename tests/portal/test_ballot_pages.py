@@ -120,6 +120,8 @@ def test_who_may_open_what(voting: Voting, portal: Portal) -> None:
         # Nor is it the approving leader's: 404 on the leader's page, read or posted.
         assert client.get(f"{portal.url}/duyet/{token}/").status_code == 404
         assert client.post(f"{portal.url}/duyet/{token}/", data={}).status_code == 404
+        # Nor a conference invitation's (/moi/).
+        assert client.get(f"{portal.url}/moi/{token}/").status_code == 404
         assert client.get(f"{portal.url}/dieu-hanh/").status_code in (200, 401)
         assert "Trần Ba" not in client.get(f"{portal.url}/dieu-hanh/").text
     portal.reset_throttle()

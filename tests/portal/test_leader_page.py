@@ -216,6 +216,7 @@ def test_refusals_route_by_route(
         f"/duyet/{unit_token}/",
         f"/nop/{token_a}/",
         f"/phieu/{token_a}",
+        f"/moi/{token_a}/",
         f"/duyet/{'x' * 43}/",
         f"/duyet/{'x' * 43}/du-thao-quyet-dinh.docx",
         "/duyet/short/",

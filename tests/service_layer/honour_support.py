@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from models.council import CouncilMemberCreate, CouncilRole
 from models.db import session_scope
-from models.nomination import Nomination
+from models.nomination import Nomination, NominationCreate
 from services.approval import ApprovalRequest, record_approval
 from services.campaigns import calendar_for, load_campaign
 from services.council import BallotInput, hold_council
@@ -33,14 +33,14 @@ def approve_through_services(tmp_path: Path) -> None:
     approve_called_campaign(tmp_path)
 
 
-def approve_called_campaign(tmp_path: Path) -> None:
-    """The called 2018 campaign (``plan_and_call`` done): one unit's two dossiers received,
-    reviewed, passed by the council and approved by leadership."""
+def approve_called_campaign(tmp_path: Path, rows: list[NominationCreate] | None = None) -> None:
+    """The called 2018 campaign (``plan_and_call`` done): one unit's dossiers (two people, or
+    ``rows``) received, reviewed, passed by the council and approved by leadership."""
     with session_scope() as session:
         campaign = load_campaign(session, CODE)
         calendar = calendar_for(session, campaign)
     unit = unit_codes()[0]
-    rows = [individual(name, "CSTDCS", 1) for name in NAMES]
+    rows = rows or [individual(name, "CSTDCS", 1) for name in NAMES]
     data = list_bytes(tmp_path, unit, rows, "list.xlsx")
     received_on = calendar.add_working_days(campaign.submission_due, -3)
     with session_scope() as session:
