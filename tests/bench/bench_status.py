@@ -5,7 +5,7 @@
 Seeds (in bulk, not measured) last year's campaign with every unit enrolled, then this year's
 with ``--units`` units, 60% of them submitted, ``--nominations``
 nominations in a realistic mix of statuses, a call per unit and a reminder per unit behind in
-the outbox (real rendered bodies). Then times ``flows.status.campaign_status`` — the query
+the outbox (real rendered bodies). Then times ``services.status.campaign_status`` — the query
 behind ``tonvinh status`` and the units table artifact — ``--runs`` times on each backend,
 prints the median, and the query plans (EXPLAIN QUERY PLAN / EXPLAIN) of its SQL statements.
 """
