@@ -22,8 +22,10 @@ from datetime import date
 from typing import Any
 
 from annotated_types import MaxLen
-from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from pydantic import ValidationError
 
 from documents.nomination_list.cells import Row, is_blank, name_key
@@ -154,11 +156,42 @@ def read_nomination_list(
     return ParsedList(header=header, nominations=nominations, sha256=digest)
 
 
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only sheet not sized on opening: ``check_package`` has just run that very step,
+    metered (``limits._charge_sizing``), and the reader streams the rows itself
+    (``rows.stream_rows``), never asking a sheet its size. Sizing a sheet parses up to 16 KB of
+    its XML, the same again for every sheet of every upload."""
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _ListBook(ExcelReader):
+    """openpyxl's read-only opening, sheets unsized (``_UnsizedSheet``); the rest as is."""
+
+    def read_worksheets(self) -> None:
+        # openpyxl 3.1's ExcelReader.read_worksheets, read-only branch, sheets unsized.
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(sheet, rel)
+                continue
+            rels_path = get_rels_path(rel.target)
+            if rels_path in self.valid_files:
+                get_dependents(self.archive, rels_path)  # read (and checked) as openpyxl does
+            worksheet = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
+
+
 def _open_workbook(data: bytes) -> Any:
     """Open from bytes (so the file's extension does not matter). Read-only mode streams the
     sheets, and still reports formulas (data_type "f") because data_only is off."""
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        opening = _ListBook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        opening.read()
+        return opening.wb
     except Exception as exc:  # any failure to open untrusted input is the file's fault
         with zipfile.ZipFile(io.BytesIO(data)) as archive:  # already read once: it opens
             workbook = any(name.startswith("xl/") for name in archive.namelist())

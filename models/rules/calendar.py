@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 import holidays as holidays_package
@@ -108,8 +109,18 @@ def vietnam_calendar(
     Each override is ``(day, is_working_day, name)``: ``False`` declares a day off (e.g. a
     late-announced bridge day), ``True`` a working day (a make-up Saturday, or a holiday the
     government moved). Overrides apply even to days outside ``years``.
+
+    Built once per distinct years and overrides (the calendar is immutable): the holidays
+    package takes milliseconds to build a country's years, and the portal asks for the
+    calendar on every page and upload.
     """
-    wanted = sorted(set(years))
+    return _vietnam_calendar(tuple(sorted(set(years))), tuple(overrides))
+
+
+@lru_cache(maxsize=64)
+def _vietnam_calendar(
+    wanted: tuple[int, ...], overrides: tuple[tuple[date, bool, str], ...]
+) -> WorkCalendar:
     source = holidays_package.country_holidays("VN", years=wanted, language="vi")
     names: dict[date, str] = {day: str(name) for day, name in source.items()}
     year_set = set(wanted)
