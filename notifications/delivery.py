@@ -351,7 +351,9 @@ def deliver_pending(
     with Session(engine) as session:
         pending_left = count_pending(session)
     report = run.report(pending_left)
-    log.info("Outbox delivery at %s: %s", moment.isoformat(), report)
+    # The scheduler looks every minute: a look that found nothing to do is not news.
+    level = logging.INFO if total or report.fault else logging.DEBUG
+    log.log(level, "Outbox delivery at %s: %s", moment.isoformat(), report)
     return report
 
 
