@@ -79,9 +79,9 @@ def scheduler(
             min=1,
             help=t(
                 "Gửi lại thư đang chờ mỗi N phút (lỗi máy chủ thư tạm thời); "
-                "mặc định TONVINH_SCHEDULER_DELIVER_EVERY_MINUTES hoặc 5.",
+                "mặc định TONVINH_SCHEDULER_DELIVER_EVERY_MINUTES hoặc 1.",
                 "Deliver pending mail every N minutes (transient SMTP failures); "
-                "default TONVINH_SCHEDULER_DELIVER_EVERY_MINUTES or 5.",
+                "default TONVINH_SCHEDULER_DELIVER_EVERY_MINUTES or 1.",
             ),
         ),
     ] = None,

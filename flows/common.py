@@ -98,11 +98,12 @@ class StageRun(DeliveryCounts):
     retry_delay_seconds=[10, 60],
 )
 def deliver_outbox(now: datetime) -> DeliveryCounts:
-    """Send every pending email over one SMTP connection.
+    """Send every pending email over one SMTP connection (``TONVINH_SMTP_CONNECTIONS`` of them,
+    each a forked process with its own claimed batches, when more).
 
     Each message's result commits as soon as the server answers, so a retry of this task (or a
-    crash) repeats at most the message that was in flight; transient failures stay pending with
-    a backoff and are picked up by the next run.
+    crash) repeats at most the message each connection had in flight; transient failures stay
+    pending with a backoff and are picked up by the next run.
     """
     report = deliver_and_report(now).report
     # The counts are the run's result; the failed ids are in the event.

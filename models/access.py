@@ -64,16 +64,28 @@ def new_token() -> str:
 def mint_unit_token(connection: Connection, campaign_unit_id: int, now: datetime) -> str:
     """A fresh token for a unit's link, its hash inserted on ``connection`` (the caller commits
     before the token leaves the process); returns the plain token, which nothing stores."""
-    token = new_token()
-    connection.execute(
-        insert(TABLE).values(
-            token_hash=hash_token(token),
-            purpose=PURPOSE_UNIT,
-            campaign_unit_id=campaign_unit_id,
-            created_at=now,
+    return mint_unit_tokens(connection, [campaign_unit_id], now)[0]
+
+
+def mint_unit_tokens(
+    connection: Connection, campaign_unit_ids: list[int], now: datetime
+) -> list[str]:
+    """``mint_unit_token`` for many links at once (one statement): a token per id, in order."""
+    tokens = [new_token() for _ in campaign_unit_ids]
+    if tokens:
+        connection.execute(
+            insert(TABLE),
+            [
+                {
+                    "token_hash": hash_token(token),
+                    "purpose": PURPOSE_UNIT,
+                    "campaign_unit_id": part_id,
+                    "created_at": now,
+                }
+                for token, part_id in zip(tokens, campaign_unit_ids, strict=True)
+            ],
         )
-    )
-    return token
+    return tokens
 
 
 def mint_ballot_token(connection: Connection, member_id: int, now: datetime) -> str:

@@ -56,8 +56,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def new_engine(url: str) -> Engine:
+    """An engine of its own for ``url``, sharing nothing with ``engine_for``'s: what a forked
+    delivery process uses, never touching (nor closing) the connections it inherited."""
     url = normalise_url(url)
     # A failed statement's error names the statement, never its values: a bulk insert of units
     # or dossiers carries people's names and addresses, which must not reach logs or artifacts.
@@ -70,6 +71,11 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    return new_engine(url)
 
 
 def get_engine() -> Engine:

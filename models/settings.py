@@ -90,9 +90,10 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         le=16,
-        description="SMTP connections one delivery run opens at once, each sending its own "
-        "claimed batches (the wait for one answer overlaps another's). Ask the relay's "
-        "administrator what it allows; a crash repeats at most one message per connection.",
+        description="SMTP connections one delivery run opens at once, each in a process of its "
+        "own (forked) sending its own claimed batches (the wait for one answer overlaps "
+        "another's). Ask the relay's administrator what it allows; a crash repeats at most one "
+        "message per connection.",
     )
 
     # The department that runs the campaign (configuration, not code: ministries merge).
@@ -268,7 +269,10 @@ class Settings(BaseSettings):
         description="How often the scheduler re-reads campaigns and deadlines into its jobs.",
     )
     scheduler_deliver_every_minutes: int = Field(
-        default=5, description="How often the scheduler delivers the outbox (retries)."
+        default=1,
+        description="How often the scheduler delivers the outbox (retries, and the emails a "
+        "crashed runner held once its claim lease has run out: with the 45 s lease, within a "
+        "minute). A run that finds nothing due opens no SMTP connection.",
     )
     scheduler_lock_check_seconds: int = Field(
         default=30,
@@ -301,7 +305,7 @@ class Settings(BaseSettings):
         default=200, description="Emails one delivery runner claims at a time."
     )
     outbox_claim_lease_seconds: float = Field(
-        default=60.0,
+        default=45.0,
         gt=0,
         description="How long a runner's claim on emails lasts without renewal (wall clock); a "
         "dead runner's emails return to the queue within this time.",

@@ -3,12 +3,14 @@
 Deliver — the guarantee
     ``deliver_pending`` claims a batch of due rows with a random claim token and a short,
     renewed lease (``notifications.claims``: a second runner skips them, a dead runner's rows
-    return within the lease), opens ONE SMTP connection for the whole run, and for each row:
-    sends, then commits that row's outcome (status, attempts, per-recipient answers, audit
-    event) right after the server's answer — only while the row is still held by this claim
-    (``WHERE id = … AND claim_token = …``). A row is marked sent only after the server accepted
-    it. A crash between the server's acceptance and that commit can therefore, at worst, send
-    again the ONE message that was in flight, once its lease expires; every other row is either
+    return within the lease), mints the batch's link tokens in one commit
+    (``notifications.links``), and over ONE SMTP connection (``smtp_connections`` of them, each
+    in a forked process of its own with its own batches, when more) for each row: sends, then
+    commits that row's outcome (status, attempts, per-recipient answers, audit event) right
+    after the server's answer — only while the row is still held by this claim (``WHERE id = …
+    AND claim_token = …``). A row is marked sent only after the server accepted it. A crash
+    between the server's acceptance and that commit can therefore, at worst, send again the ONE
+    message each connection had in flight, once its lease expires; every other row is either
     committed with its real outcome or still pending. A runner that finds a row no longer its
     own stops sending its batch. Nothing is lost: when the server cannot be reached, every due
     row is deferred with backoff. "A crash" means our process (a kill, a reboot of the worker);
@@ -43,12 +45,19 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from multiprocessing.connection import Connection as PipeEnd
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,7 +71,7 @@ from models.db import get_engine
 from models.document import CampaignDocument
 from models.outbox import MailFault, MailFaultKind, OutboxMessage, OutboxStatus
 from models.settings import Settings
-from notifications import faults, links
+from notifications import faults, forking, links
 from notifications.attachments import from_column
 from notifications.claims import Claim, claimable, wall_now
 from notifications.faults import FaultNotice
@@ -143,43 +152,43 @@ def _apply(
     """Write one row's outcome and its audit event on ``connection`` (the caller commits), if
     the row is still held by claim ``token``; returns the report bucket, None if it is not."""
     assert row.id is not None
-    row.attempts += 1
-    row.recipient_results = dict(result.recipient_results)
+    # Plain locals, not attributes of the (detached, instrumented) row: setting seven of them
+    # cost more than the statements below. Only these statements write the outcome.
+    attempts = row.attempts + 1
+    results = dict(result.recipient_results)
+    status, sent_at, next_attempt_at = row.status, row.sent_at, row.next_attempt_at
     details: dict[str, Any] = {
         "kind": row.kind,
         "tier": row.tier,
         "unit_id": row.unit_id,
         "message_id": row.message_id,
-        "attempts": row.attempts,
+        "attempts": attempts,
         "outcome": str(result.outcome),
-        "recipient_results": row.recipient_results,
+        "recipient_results": results,
     }
     if result.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.PARTIAL):
-        refused = sorted(a for a, r in result.recipient_results.items() if r != "accepted")
-        row.status = OutboxStatus.SENT
-        row.sent_at = now
-        row.next_attempt_at = now
-        row.last_error = (
+        refused = sorted(a for a, r in results.items() if r != "accepted")
+        status, sent_at, next_attempt_at = OutboxStatus.SENT, now, now
+        last_error = (
             f"Một số người nhận bị từ chối / some recipients refused: {', '.join(refused)}"
             if refused
             else None
         )
         bucket, action = "sent", "sent"
     elif result.outcome is DeliveryOutcome.TRANSIENT and (
-        row.attempts < MAX_ATTEMPTS or not result.reached_server
+        attempts < MAX_ATTEMPTS or not result.reached_server
     ):
         # An unreachable server (a weekend outage) never fails a message for good; only a
         # server that keeps answering 4xx to this message does, after MAX_ATTEMPTS.
-        row.next_attempt_at = now + backoff(row.attempts)
-        row.last_error = result.error
-        details["next_attempt_at"] = row.next_attempt_at.isoformat()
+        next_attempt_at = now + backoff(attempts)
+        last_error = result.error
+        details["next_attempt_at"] = next_attempt_at.isoformat()
         bucket, action = "retry_later", "deferred"
     else:
-        row.status = OutboxStatus.FAILED
-        row.last_error = result.error or "unknown error"
+        status = OutboxStatus.FAILED
+        last_error = result.error or "unknown error"
         if result.outcome is DeliveryOutcome.TRANSIENT:
-            tries = row.attempts
-            row.last_error += f" (đã thử {tries} lần / gave up after {tries} attempts)"
+            last_error += f" (đã thử {attempts} lần / gave up after {attempts} attempts)"
         bucket, action = "failed", "failed"
     # Two prepared Core statements instead of an ORM flush: this runs once per message, between
     # the server's answer and the commit, on the critical path of every delivery.
@@ -188,12 +197,12 @@ def _apply(
         {
             "row_id": row.id,
             "token": token,
-            "new_status": row.status,
-            "new_attempts": row.attempts,
-            "new_results": row.recipient_results,
-            "new_sent_at": row.sent_at,
-            "new_next_attempt_at": row.next_attempt_at,
-            "new_last_error": row.last_error,
+            "new_status": status,
+            "new_attempts": attempts,
+            "new_results": results,
+            "new_sent_at": sent_at,
+            "new_next_attempt_at": next_attempt_at,
+            "new_last_error": last_error,
         },
     ).rowcount
     if recorded != 1:
@@ -208,8 +217,8 @@ def _apply(
             entity_id=row.id,
             action=action,
             from_state=str(OutboxStatus.PENDING),
-            to_state=str(row.status),
-            reason=row.last_error or "",
+            to_state=str(status),
+            reason=last_error or "",
             details=details,
         ),
     )
@@ -242,15 +251,20 @@ def _with_stored_copies(
 
 
 def _send_one(
-    mailer: Mailer, row: OutboxMessage, now: datetime, connection: Connection
+    mailer: Mailer,
+    row: OutboxMessage,
+    now: datetime,
+    connection: Connection,
+    tokens: dict[int, str],
 ) -> DeliveryResult:
-    """Send one row (with the unit's fresh link if it carries one: ``notifications.links``); a
-    bug tied to one row's data fails that row instead of the whole outbox."""
+    """Send one row (with the fresh link minted for it if it carries one, ``tokens``:
+    ``notifications.links``); a bug tied to one row's data fails that row instead of the whole
+    outbox."""
     try:
         outgoing = _with_stored_copies(
             connection, row, _outgoing(row, now), mailer.settings.output_dir
         )
-        return mailer.send(links.personalise(connection, row, outgoing, now))
+        return mailer.send(links.personalise(row, outgoing, tokens))
     except Exception as exc:  # a poison row must not block every row behind it
         log.exception("Outbox message %s could not be built or sent", row.id)
         error = mailer.redact(f"internal error: {type(exc).__name__}: {exc}")
@@ -335,11 +349,13 @@ def deliver_pending(
     if connections == 1:
         run.over_one_connection(engine, batch_size, limit)
     elif connections > 1:
-        run.in_parallel(engine, batch_size, connections)
+        run.in_processes(engine, batch_size, connections)
     with Session(engine) as session:
         pending_left = count_pending(session)
     report = run.report(pending_left)
-    log.info("Outbox delivery at %s: %s", moment.isoformat(), report)
+    # The scheduler looks every minute: a look that found nothing to do is not news.
+    level = logging.INFO if total or report.fault else logging.DEBUG
+    log.log(level, "Outbox delivery at %s: %s", moment.isoformat(), report)
     return report
 
 
@@ -379,10 +395,10 @@ class _Run:
         self.fault_open = False
         self.lost = 0
         self.stop_at = time.monotonic() + settings.outbox_run_deadline_seconds
-        # Shared by the connections of one run: the counts, and a stop for all of them (a
-        # configuration fault is every connection's problem).
+        # A stop for every connection of the run (a configuration fault is every connection's
+        # problem): a process-shared event when they are processes (``in_processes``).
         self.lock = threading.Lock()
-        self.halted = threading.Event()
+        self.halted: threading.Event | EventType = threading.Event()
 
     def over_one_connection(self, engine: Engine, batch_size: int, limit: int | None) -> None:
         """Open one SMTP connection and send claimed batches over it until none is due."""
@@ -400,30 +416,56 @@ class _Run:
                 )
             self.deliver(engine, mailer, batch_size, limit, unreachable)
 
-    def in_parallel(self, engine: Engine, batch_size: int, connections: int) -> None:
-        """``connections`` SMTP connections at once, each in its own thread with its own
-        claimed batches and its own database connection, so the wait for one server's answer
-        overlaps another's. The guarantee per connection is unchanged: a crash repeats at most
-        the message each connection had in flight."""
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                self.over_one_connection(engine, batch_size, None)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                errors.append(exc)
-                self.halted.set()
-
-        threads = [
-            threading.Thread(target=work, name=f"outbox-smtp-{index}")
-            for index in range(connections)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    def in_processes(self, engine: Engine, batch_size: int, connections: int) -> None:
+        """``connections`` SMTP connections at once, each in a process of its own (forked, so
+        nothing is imported again) with its own claimed batches, its own database connection and
+        a commit per message: the wait for one server's answer overlaps another's, and so does
+        each one's Python work (threads shared one interpreter lock: 4 threads were slower than
+        one connection, BENCHMARKS.md). The guarantee per connection is unchanged: a crash
+        repeats at most the message each connection had in flight. The processes die with this
+        one (``forking.die_with_parent``); each reports its outcomes after every batch, and this
+        process records a configuration fault one of them met, once."""
+        context = multiprocessing.get_context("fork")
+        self.halted = context.Event()
+        readers: dict[PipeEnd, BaseProcess] = {}
+        with forking.frozen_heap():
+            for index in range(connections):
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_connection_main,
+                    args=(self, writer, batch_size, os.getpid(), engine),
+                    name=f"outbox-smtp-{index}",
+                    daemon=True,
+                )
+                process.start()
+                writer.close()
+                readers[reader] = process
+        errors: list[str] = []
+        met: tuple[MailFaultKind, str | None] | None = None
+        while readers:
+            for ready in cast(list[PipeEnd], wait(list(readers))):
+                try:
+                    kind, payload = ready.recv()
+                except EOFError:
+                    ended = readers.pop(ready)
+                    ended.join()
+                    if ended.exitcode != 0 and not errors:
+                        errors.append(f"{ended.name} ended with exit code {ended.exitcode}")
+                    continue
+                if kind == "outcomes":
+                    outcomes, lost = payload
+                    self.lost = max(self.lost, lost)
+                    for bucket, row_id in outcomes:
+                        self.tally(bucket, row_id)
+                elif kind == "fault":
+                    met = met or payload
+                else:  # "error": the child's traceback
+                    errors.insert(0, payload)
+        if met is not None:
+            with engine.connect() as connection:
+                self.record_fault(connection, *met)
         if errors:
-            raise errors[0]
+            raise RuntimeError(f"Outbox delivery connection failed: {errors[0]}")
 
     def report(self, pending_left: int) -> DeliveryReport:
         return DeliveryReport(
@@ -475,6 +517,7 @@ class _Run:
                     # again at once, never left claimed until the lease runs out.
                     if claim.held:
                         _release(connection, claim)
+            self.after_batch()
             unreachable = end.unreachable
             if end.halt:
                 break
@@ -494,6 +537,8 @@ class _Run:
         unreachable: DeliveryResult | None,
     ) -> _BatchEnd:
         end = _BatchEnd(unreachable)
+        # The batch's links, minted and committed together before its first message goes.
+        tokens = links.mint_for(connection, rows, self.moment) if unreachable is None else {}
         for row in rows:
             if self.halted.is_set():
                 end.halt = True  # another connection met a fault: the rest is released
@@ -509,7 +554,7 @@ class _Run:
                     self._lost(claim)
                     end.halt = True
                     return end
-            result = end.unreachable or _send_one(mailer, row, self.moment, connection)
+            result = end.unreachable or _send_one(mailer, row, self.moment, connection, tokens)
             if result.fault is not None:
                 # Not this message's problem but every message's: release the lot untouched.
                 connection.rollback()
@@ -535,14 +580,21 @@ class _Run:
                     self.resolved = faults.resolve_faults(connection, self.moment)
             connection.commit()  # this row's truth, right after the server's answer
             claim.held -= 1
-            with self.lock:
-                self.counts[bucket] += 1
-                if bucket == "failed":
-                    self.failed_ids.append(cast(int, row.id))
-                self.done += 1
-                if self.progress is not None:
-                    self.progress(self.done, max(self.total, self.done))
+            self.tally(bucket, cast(int, row.id))
         return end
+
+    def tally(self, bucket: str, row_id: int) -> None:
+        """Count one row's outcome (and move the progress bar)."""
+        with self.lock:
+            self.counts[bucket] += 1
+            if bucket == "failed":
+                self.failed_ids.append(row_id)
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, max(self.total, self.done))
+
+    def after_batch(self) -> None:
+        """Called after each batch (a connection process reports its outcomes here)."""
 
     def _lost(self, claim: Claim) -> None:
         self.lost = 1
@@ -570,3 +622,43 @@ def _release(connection: Connection, claim: Claim) -> None:
         claim.release(connection)
     except Exception:
         log.exception("Could not release outbox claim %s; its lease will", claim.token)
+
+
+class _ConnectionRun(_Run):
+    """The part of a run one connection process does: it counts its own outcomes and sends them
+    to the run's process after each batch; a configuration fault it meets stops every
+    connection and is recorded there."""
+
+    def __init__(self, run: _Run, writer: PipeEnd) -> None:
+        super().__init__(run.settings, run.moment, run.total, None)
+        self.stop_at = run.stop_at
+        self.halted = run.halted
+        self.writer = writer
+        self.outcomes: list[tuple[str, int]] = []
+
+    def tally(self, bucket: str, row_id: int) -> None:
+        self.outcomes.append((bucket, row_id))
+
+    def after_batch(self) -> None:
+        self.writer.send(("outcomes", (self.outcomes, self.lost)))
+        self.outcomes = []
+
+    def record_fault(self, connection: Connection, kind: MailFaultKind, detail: str | None) -> None:
+        self.halted.set()
+        self.writer.send(("fault", (kind, detail)))
+
+
+def _connection_main(
+    run: _Run, writer: PipeEnd, batch_size: int, parent_pid: int, engine: Engine
+) -> None:
+    """The body of one connection process (forked by ``_Run.in_processes``)."""
+    forking.die_with_parent(parent_pid)
+    child = _ConnectionRun(run, writer)
+    try:
+        # Never the inherited engine: its connections belong to the parent.
+        child.over_one_connection(forking.own_engine(engine), batch_size, None)
+        child.after_batch()
+    except BaseException:
+        run.halted.set()
+        writer.send(("error", traceback.format_exc()))
+        raise

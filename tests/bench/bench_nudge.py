@@ -12,7 +12,11 @@ an aiosmtpd server in ANOTHER process. In the same run:
   (scaled down; compared per unit);
 - ceiling: plain ``smtplib`` sending the very same messages, already built, to the same
   server over 1, 2 and 4 connections at once (threads, the messages split evenly); the best of
-  three runs of each, and the best of those.
+  three runs of each, and the best of those;
+- recovery: a delivery run over the same connections SIGKILLed mid-batch, then a runner every
+  second: ``recovery_s``, the seconds until the rest of its batches is sent (the claim lease,
+  ``TONVINH_OUTBOX_CLAIM_LEASE_SECONDS``), and the messages repeated (at most one per
+  connection) and lost (none).
 
 Prints one JSON line.
 """
@@ -304,6 +308,92 @@ def run_ceiling(prebuilt: list[tuple[list[str], bytes]], sink: common.SmtpSink) 
     }
 
 
+# ------------------------------------------------------------------------------------------
+# Recovery: a delivery run killed mid-batch, and how long the rest of its batches wait
+# ------------------------------------------------------------------------------------------
+
+RECOVERY_UNITS = 2000  # 800 nudges: every connection's first batch claimed at once
+KILL_AFTER = 100  # messages received before the kill
+DELIVER = """
+import sys
+from datetime import datetime
+from models.settings import get_settings
+from notifications.outbox import deliver_pending
+
+settings = get_settings()
+now = datetime.fromisoformat(sys.argv[1])
+deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
+"""
+
+
+def run_recovery(folder: Path, sink: common.SmtpSink) -> dict[str, Any]:
+    """SIGKILL a delivery run (its own process, the product's settings) once ``KILL_AFTER``
+    messages have arrived; then a runner every second, as the scheduler every minute: the
+    seconds from the kill until every message is sent, the messages repeated and lost."""
+    import signal
+    import subprocess
+
+    from sqlmodel import Session, col, select
+
+    from models.db import get_engine, session_scope
+    from models.outbox import OutboxMessage, OutboxStatus
+    from models.settings import get_settings
+    from notifications.outbox import count_pending, deliver_pending
+    from services.reminders import enqueue_due_reminders
+
+    with common.database("sqlite", folder / "recovery") as _url:
+        _campaign, now = _seed(RECOVERY_UNITS)
+        with session_scope() as session:
+            queued = enqueue_due_reminders(session, common.CAMPAIGN_CODE, now).reminders
+        sink.reset()
+        child = subprocess.Popen([common.PYTHON, "-c", DELIVER, now.isoformat()], cwd=common.ROOT)
+        while sink.stats()["received"] < KILL_AFTER:
+            assert child.poll() is None, "the delivery run ended before the kill"
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+        killed = time.perf_counter()
+        child.wait()
+        time.sleep(0.5)  # its connection processes die with it
+        received_at_kill = sink.stats()["received"]
+        with Session(get_engine()) as session:
+            held = len(
+                session.exec(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        col(OutboxMessage.claim_token).is_not(None),
+                    )
+                ).all()
+            )
+        runs = 0
+        while True:
+            deliver_pending(now, get_settings())
+            runs += 1
+            with Session(get_engine()) as session:
+                if count_pending(session) == 0:
+                    break
+            assert time.perf_counter() - killed < 300, "the killed run's messages never went"
+            time.sleep(1.0)
+        recovery = time.perf_counter() - killed
+        received = sink.stats()["received"]
+        with Session(get_engine()) as session:
+            sent = len(
+                session.exec(
+                    select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENT)
+                ).all()
+            )
+    return {
+        "seconds": round(recovery, 1),
+        "messages": queued,
+        "received_at_kill": received_at_kill,
+        "held_by_the_killed_run": held,
+        "runner_runs": runs,
+        "received": received,
+        "repeated": received - queued,
+        "lost": queued - sent,
+        "lease_s": get_settings().outbox_claim_lease_seconds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     quick = common.quick()
@@ -312,6 +402,7 @@ def main() -> None:
     parser.add_argument("--prefect-backend", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--skip-baseline", action="store_true", help="(for profiling)")
     parser.add_argument("--connections", type=int, default=4, help="TONVINH_SMTP_CONNECTIONS")
+    parser.add_argument("--skip-recovery", action="store_true", help="(for profiling)")
     args = parser.parse_args()
     common.prefect_quiet()
     with (
@@ -334,6 +425,8 @@ def main() -> None:
             else run_baseline(folder, args.baseline_units, sink)
         )
         common.note(f"nudge baseline: {baseline}")
+        recovery = None if args.skip_recovery else run_recovery(folder, sink)
+        common.note(f"nudge recovery: {recovery}")
         dropped = server.dropped_messages()
     expected = round(args.units * BEHIND_SHARE)
     messages = system["received"]
@@ -360,6 +453,8 @@ def main() -> None:
         if deliver_s
         else None,
         "prefect_dropped_messages": dropped,
+        "recovery_s": recovery["seconds"] if recovery else None,
+        "recovery": recovery,
         "machine": common.machine(),
     }
     out["targets"] = {
@@ -367,6 +462,10 @@ def main() -> None:
         "ge_10x_baseline": out["ratio_vs_baseline"] >= 10,
         "ge_half_ceiling": out["fraction_of_ceiling"] >= 0.5,
         "rss_le_400mb": out["peak_rss_mb"] <= 400,
+        "recovery_le_60s": recovery is not None and recovery["seconds"] <= 60,
+        "sigkill_repeats_le_connections": recovery is not None
+        and recovery["lost"] == 0
+        and 0 <= recovery["repeated"] <= args.connections,
     }
     common.emit(out)
 

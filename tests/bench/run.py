@@ -36,7 +36,8 @@ def _row(result: dict[str, Any]) -> str:
         figure = (
             f"{result['delivered']}/{result['behind']} nudges in {result['seconds']}s "
             f"({result['messages_per_s']}/s), {result['ratio_vs_baseline']}x baseline, "
-            f"{result['fraction_of_ceiling']} of ceiling, {result['peak_rss_mb']} MB"
+            f"{result['fraction_of_ceiling']} of ceiling, {result['peak_rss_mb']} MB, "
+            f"recovery after SIGKILL {result.get('recovery_s')}s"
         )
     elif name == "intake":
         figure = (
