@@ -21,26 +21,16 @@ Prints one JSON line.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import os
-import re
-import signal
 import statistics
-import subprocess
-import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-import httpx
-
-from tests.bench import common
-
-CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from tests.bench import common, portal_client
 
 
 def _write_list(job: tuple[str, str, int, int, list[Any], Path]) -> bytes:
@@ -89,61 +79,6 @@ def raw_parse_seconds(lists: list[bytes]) -> float:
     return timer()
 
 
-def _links(campaign: Any) -> dict[str, str]:
-    """Every unit called, each with a fresh link (as the call's delivery mints them)."""
-    from sqlmodel import select
-
-    from models.access import mint_unit_token
-    from models.campaign import CampaignUnit
-    from models.db import get_engine
-    from models.unit import Unit
-
-    common.mark_called_and_submitted(campaign, 0.0)
-    now = common.at(campaign.dispatch_on, 8)
-    tokens: dict[str, str] = {}
-    with get_engine().begin() as connection:
-        parts = connection.execute(
-            select(CampaignUnit.id, Unit.code)
-            .join(Unit, Unit.id == CampaignUnit.unit_id)  # type: ignore[arg-type]
-            .where(CampaignUnit.campaign_id == campaign.id)
-        ).all()
-        for part_id, code in parts:
-            tokens[code] = mint_unit_token(connection, part_id, now)
-    return tokens
-
-
-async def _unit(
-    client_slots: asyncio.Semaphore, base: str, token: str, data: bytes, code: str
-) -> tuple[int, float]:
-    async with client_slots, httpx.AsyncClient(base_url=base, timeout=300) as client:
-        page = await client.get(f"/nop/{token}/")
-        found = CSRF_FIELD.search(page.text)
-        if page.status_code != 200 or found is None:
-            return page.status_code, 0.0
-        started = time.perf_counter()
-        answer = await client.post(
-            f"/nop/{token}/nop-danh-sach",
-            data={"csrf": found.group(1)},
-            files={"file": (f"{code}.xlsx", data, XLSX)},
-        )
-        if answer.status_code == 422 and os.environ.get("RUSH_DEBUG"):
-            common.note(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))[-1500:])
-        return answer.status_code, time.perf_counter() - started
-
-
-async def _rush(base: str, tokens: dict[str, str], lists: dict[str, bytes], clients: int) -> Any:
-    slots = asyncio.Semaphore(clients)
-    jobs = [_unit(slots, base, tokens[code], lists[code], code) for code in lists]
-    return await asyncio.gather(*jobs)
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def _percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -159,41 +94,19 @@ def run_level(folder: Path, lists: dict[str, bytes], clients: int, rows: int) ->
 
     with common.database("postgresql", folder / f"rush-{clients}") as url:
         campaign = common.plan(len(lists))
-        tokens = _links(campaign)
-        port = common.free_port()
+        common.mark_called_and_submitted(campaign, 0.0)
+        tokens = portal_client.mint_links(campaign.id, common.at(campaign.dispatch_on, 8))
         env = {
-            **os.environ,
             "TONVINH_DATABASE_URL": url,
             "TONVINH_NOW": common.at(campaign.submission_due, 9).isoformat(),
-            "TONVINH_VAR_DIR": str(folder / f"rush-{clients}"),
         }
-        env.pop("PREFECT_API_URL", None)  # no Prefect server: the portal sends no events
-        portal = subprocess.Popen(
-            [str(Path(common.PYTHON).parent / "tonvinh"), "portal", "--port", str(port)],
-            cwd=common.ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or portal.poll() is not None:
-                    raise RuntimeError("the portal did not start")
-                time.sleep(0.2)
+        os.environ.pop("PREFECT_API_URL", None)  # no Prefect server: the portal sends no events
+        with portal_client.portal_process(env, folder / f"rush-{clients}") as (base, pid):
+            uploads = [(tokens[code], blob, f"{code}.xlsx") for code, blob in lists.items()]
             timer = common.Timer()
-            answers = asyncio.run(_rush(base, tokens, lists, clients))
+            answers = portal_client.upload_all(base, uploads, clients)
             seconds = timer()
-            rss = _peak_rss_mb(portal.pid)
-        finally:
-            portal.send_signal(signal.SIGTERM)
-            portal.wait(30)
+            rss = portal_client.peak_rss_mb(pid)
         with session_scope() as session:
             submissions = session.exec(select(func.count()).select_from(Submission)).one()
             dossiers = session.exec(select(func.count()).select_from(Nomination)).one()
