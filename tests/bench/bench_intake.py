@@ -220,7 +220,7 @@ def main() -> None:
                 "seconds": refused_s,
                 "errors": refused.errors,
                 "stored_rows": stored_bad,
-                "names_last_row": any(f"dòng {last_row}" in e for e in refused.errors),
+                "names_last_row": any(f"dòng {last_row}" in str(e) for e in refused.errors),
             },
             "machine": common.machine(),
         }
