@@ -31,6 +31,7 @@ import httpx
 from pydantic import BaseModel
 from sqlmodel import select
 
+from cli.demo_units import CSRF_FIELD
 from flows.ceremony import (
     guests_file,
     import_ceremony_guests,
@@ -50,7 +51,6 @@ from services.ceremony_outputs import attendees_file_name, ceremony_status
 
 SAMPLE_GUESTS = "deploy/guests/khach-moi-hoi-nghi.csv"
 RSVP_LINK = re.compile(r"https?://[^\s\"'<>]+/moi/[A-Za-z0-9_-]+")
-CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 INVITATION = "Giấy mời dự Hội nghị biểu dương – "
 DEPARTMENT = "Chuyên viên Vụ Thi đua - Khen thưởng"
 DEPUTY = {"deputy_name": "Trần Quang Vinh", "deputy_position": "Phó Trưởng phòng Tổng hợp"}

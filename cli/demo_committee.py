@@ -25,6 +25,7 @@ import httpx
 from pydantic import BaseModel
 from sqlmodel import select
 
+from cli.demo_units import CSRF_FIELD
 from flows.committee import (
     SAMPLE_PLAN,
     assign_committee_tasks,
@@ -45,7 +46,6 @@ from services.committee import TASK_LADDER, decide_extension
 from services.committee_status import plan_status
 
 TASK_LINK = re.compile(r"https?://[^\s\"'<>]+/viec/[A-Za-z0-9_-]+")
-CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 PROBLEM_TASK = "bao_chi"
 EXTENSION_TASK = "in_bang_khen"
 SILENT_TASK = "an_ninh"

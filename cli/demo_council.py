@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
-from cli.demo_units import latest_links
+from cli.demo_units import CSRF_FIELD, latest_links
 from flows.council_ballot import CloseRun, close_council_ballot, convene_council
 from models import clock
 from models.clock import VN_TZ
@@ -31,14 +31,13 @@ from services.council_members import import_members
 from services.council_vote import enter_paper_ballots
 
 BALLOT_LINK = re.compile(r"(https?://[^\s\"'<>]+/phieu/[A-Za-z0-9_-]+)")
-_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 _SEED = re.compile(r'name="seed" value="([^"]+)"')
 _CHOICE = re.compile(r'name="(d-\d+)" value="1"')
 
 
 def ballot_form(page_html: str) -> tuple[str, str, list[str]]:
     """(csrf, seed, the choice field names) of a ballot page's form."""
-    csrf, seed = _CSRF.search(page_html), _SEED.search(page_html)
+    csrf, seed = CSRF_FIELD.search(page_html), _SEED.search(page_html)
     if csrf is None or seed is None:
         raise ValueError("the page holds no open ballot form")
     return csrf.group(1), seed.group(1), _CHOICE.findall(page_html)

@@ -17,12 +17,12 @@ from uuid import UUID
 
 import httpx
 
+from cli.demo_units import CSRF_FIELD
 from flows.approve import ApprovalRun, approve_when_paused
 from notifications.smtp_server import plain_text, read_mailbox
 
 LEADER_LINK = re.compile(r"(https?://[^\s\"'<>]+/duyet/([A-Za-z0-9_-]+))")
 LEADER_SUBJECT = "Trình Lãnh đạo phê duyệt"
-CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 APPROVER_FIELD = re.compile(r'id="approver" name="approver"[^>]*value="([^"]*)"')
 SENT = "Đã gửi ý kiến phê duyệt"
 

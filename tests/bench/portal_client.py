@@ -20,10 +20,8 @@ from typing import Any
 
 import httpx
 
+from cli.demo_units import CSRF_FIELD, XLSX
 from tests.bench import common
-
-CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def mint_links(campaign_id: int, now: Any) -> dict[str, str]:
