@@ -17,8 +17,13 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
-from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
-from models import clock
+from flows.common import (
+    RefreshAfterAnswers,
+    StageRun,
+    artifact_key,
+    deliver_outbox,
+    stage_task,
+)
 from models.clock import resolve
 from models.db import session_scope
 from services.campaigns import load_campaign
@@ -140,22 +145,14 @@ def refresh_ceremony(campaign_codes: list[str], now: datetime | None = None) -> 
     return campaign_codes
 
 
-class AnsweredInvitations:
-    """Housekeeping: one ``refresh-ceremony`` run for the campaigns whose invitees answered
-    since the last look (none when nobody did), at most every
-    ``scheduler_artifacts_every_minutes``: the attendee lists follow the answers within a
-    minute without a document write per answer."""
+class AnsweredInvitations(RefreshAfterAnswers):
+    """The attendee lists and the ceremony's artifact follow the invitees' answers within a
+    minute, without a document write per answer."""
 
     def __init__(self) -> None:
-        self.seen = 0  # the newest audit event looked at (0: catch up once after a start)
-
-    def __call__(self) -> list[str]:
-        with session_scope() as session:
-            codes, newest = ceremonies_answered_since(session, self.seen)
-        if codes:
-            refresh_ceremony(codes, now=clock.now())
-        self.seen = newest  # only once refreshed: a failed refresh is tried again next time
-        return codes
+        super().__init__(
+            ceremonies_answered_since, lambda codes, now: refresh_ceremony(codes, now=now)
+        )
 
 
 @stage_task(name="import-guests")

@@ -14,7 +14,10 @@ from prefect.events import emit_event
 from prefect.states import State
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
+from models import clock
+from models.db import session_scope
 from services import events
 from services.mail import deliver_and_report
 
@@ -116,3 +119,27 @@ def deliver_outbox(now: datetime) -> DeliveryCounts:
         fault=report.fault.payload() if report.fault else None,
         fault_resolved=report.fault_resolved.payload() if report.fault_resolved else None,
     )
+
+
+class RefreshAfterAnswers:
+    """Housekeeping the scheduler runs every ``scheduler_artifacts_every_minutes``: one
+    ``refresh`` for all the campaigns ``answered_since`` finds (people answered through the
+    portal since the last look), none when nobody answered. The portal never starts a flow
+    run; this keeps what operators see at most a minute behind the answers."""
+
+    def __init__(
+        self,
+        answered_since: Callable[[Session, int], tuple[list[str], int]],
+        refresh: Callable[[list[str], datetime], object],
+    ) -> None:
+        self.answered_since = answered_since
+        self.refresh = refresh
+        self.seen = 0  # the newest audit event looked at (0: catch up once after a start)
+
+    def __call__(self) -> list[str]:
+        with session_scope() as session:
+            codes, newest = self.answered_since(session, self.seen)
+        if codes:
+            self.refresh(codes, clock.now())
+        self.seen = newest  # only once refreshed: a failed refresh is tried again next time
+        return codes

@@ -93,6 +93,7 @@ from sqlmodel import Session
 
 from flows.ceremony import AnsweredInvitations, remind_ceremony_invitees
 from flows.committee import nudge_committee_tasks
+from flows.common import RefreshAfterAnswers
 from flows.council_ballot import council_ballot_job
 from flows.monitor import refresh_campaign_artifacts
 from flows.remind import send_reminders
@@ -451,22 +452,12 @@ def deliver_outbox_job() -> None:
         refresh_campaign_artifacts(changed, moment)
 
 
-class AnsweredCampaigns:
-    """Housekeeping: refresh the artifacts of the campaigns whose units answered through the
-    portal (a list, a nil return) since the last look — one ``refresh-campaign-artifacts`` run
-    for all of them, at most every ``scheduler_artifacts_every_minutes``, none when nobody
-    answered. The portal itself never starts a flow run; this keeps the Prefect UI live."""
+class AnsweredCampaigns(RefreshAfterAnswers):
+    """The campaigns' artifacts follow the units' answers through the portal (a list, a nil
+    return) within a minute: one ``refresh-campaign-artifacts`` run for all of them."""
 
     def __init__(self) -> None:
-        self.seen = 0  # the newest audit event looked at (0: catch up once after a start)
-
-    def __call__(self) -> list[str]:
-        with session_scope() as session:
-            codes, newest = campaigns_answered_since(session, self.seen)
-        if codes:
-            refresh_campaign_artifacts(codes, clock.now())
-        self.seen = newest  # only once refreshed: a failed refresh is tried again next time
-        return codes
+        super().__init__(campaigns_answered_since, refresh_campaign_artifacts)
 
 
 # ------------------------------------------------------------------------------------ the process

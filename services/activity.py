@@ -8,7 +8,7 @@ the record: its ids only grow, so "since" is the newest id already seen.
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEntity, AuditEvent
@@ -24,8 +24,10 @@ def newest_event_id(session: Session) -> int:
     return int(newest or 0)
 
 
-def campaigns_answered_since(session: Session, after_event_id: int) -> tuple[list[str], int]:
-    """Codes of the campaigns taking lists in which a unit answered after ``after_event_id``,
+def campaigns_with_events_since(
+    session: Session, after_event_id: int, *where: ColumnElement[bool]
+) -> tuple[list[str], int]:
+    """Codes of the campaigns with an audit event matching ``where`` after ``after_event_id``,
     and the newest audit event id now (the next call's ``after_event_id``)."""
     newest = newest_event_id(session)
     if newest <= after_event_id:
@@ -34,12 +36,18 @@ def campaigns_answered_since(session: Session, after_event_id: int) -> tuple[lis
         select(Campaign.code)
         .distinct()
         .join(AuditEvent, col(AuditEvent.campaign_id) == Campaign.id)
-        .where(
-            col(AuditEvent.id) > after_event_id,
-            col(AuditEvent.id) <= newest,
-            AuditEvent.entity == AuditEntity.CAMPAIGN_UNIT,
-            col(AuditEvent.action).in_(UNIT_ANSWERS),
-            col(Campaign.stage).in_(OPEN_STAGES),
-        )
+        .where(col(AuditEvent.id) > after_event_id, col(AuditEvent.id) <= newest, *where)
     ).all()
     return sorted(codes), newest
+
+
+def campaigns_answered_since(session: Session, after_event_id: int) -> tuple[list[str], int]:
+    """Codes of the campaigns taking lists in which a unit answered after ``after_event_id``,
+    and the newest audit event id now (the next call's ``after_event_id``)."""
+    return campaigns_with_events_since(
+        session,
+        after_event_id,
+        col(AuditEvent.entity) == AuditEntity.CAMPAIGN_UNIT,
+        col(AuditEvent.action).in_(UNIT_ANSWERS),
+        col(Campaign.stage).in_(OPEN_STAGES),
+    )

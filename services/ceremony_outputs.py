@@ -10,7 +10,7 @@ import unicodedata
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from documents.attendees import (
     AttendeeBook,
@@ -36,7 +36,7 @@ from models.rules.ceremony import (
     seats_held,
 )
 from models.settings import get_settings
-from services.activity import newest_event_id
+from services.activity import campaigns_with_events_since
 from services.campaigns import campaign_pack, load_campaign, outputs_dir
 from services.ceremony import ceremony_of, invitees_of, rules_for
 from services.documents import document_url, store_file
@@ -220,21 +220,12 @@ def write_attendee_documents(
 def ceremonies_answered_since(session: Session, after_event_id: int) -> tuple[list[str], int]:
     """Codes of the campaigns whose invitees answered after ``after_event_id`` (an audit event
     id), and the newest audit event id now (the next call's ``after_event_id``)."""
-    newest = newest_event_id(session)
-    if newest <= after_event_id:
-        return [], newest
-    codes = session.exec(
-        select(Campaign.code)
-        .distinct()
-        .join(AuditEvent, col(AuditEvent.campaign_id) == Campaign.id)
-        .where(
-            col(AuditEvent.id) > after_event_id,
-            col(AuditEvent.id) <= newest,
-            AuditEvent.entity == AuditEntity.INVITEE,
-            col(AuditEvent.action).startswith("rsvp_"),
-        )
-    ).all()
-    return sorted(codes), newest
+    return campaigns_with_events_since(
+        session,
+        after_event_id,
+        col(AuditEvent.entity) == AuditEntity.INVITEE,
+        col(AuditEvent.action).startswith("rsvp_"),
+    )
 
 
 def ascii_slug(text: str) -> str:
