@@ -31,14 +31,13 @@ import httpx
 from pydantic import BaseModel
 from sqlmodel import select
 
-from cli.demo_units import CSRF_FIELD
+from cli.demo_units import CSRF_FIELD, play_in_order
 from flows.ceremony import (
     guests_file,
     import_ceremony_guests,
     invite_ceremony_guests,
     remind_ceremony_invitees,
 )
-from models import clock
 from models.clock import VN_TZ
 from models.db import session_scope
 from models.rules.ceremony import parse_guests
@@ -163,13 +162,7 @@ def run_ceremony_demo(
             reminders["escalations"] += run.escalations
 
         events.append((step.at, remind))
-    events.sort(key=lambda event: event[0])
-    for moment, event in events:
-        clock.set_now(moment)  # the portal's clock, and the department's
-        try:
-            event()
-        finally:
-            clock.set_now(None)
+    play_in_order(events)
     with session_scope() as session:
         status = ceremony_status(session, campaign_code, _at(campaign.conference_date, 7))
     return CeremonyDemo(

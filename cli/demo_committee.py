@@ -25,7 +25,7 @@ import httpx
 from pydantic import BaseModel
 from sqlmodel import select
 
-from cli.demo_units import CSRF_FIELD
+from cli.demo_units import CSRF_FIELD, play_in_order
 from flows.committee import (
     SAMPLE_PLAN,
     assign_committee_tasks,
@@ -173,13 +173,7 @@ def run_committee_demo(mailbox: Path, campaign_code: str) -> CommitteeDemo:
     for day in sorted(ladder_days | {conference}):
         moment = _at(day, 8)
         events.append((moment, partial(nudge_committee_tasks, campaign_code, now=moment)))
-    events.sort(key=lambda event: event[0])
-    for moment, event in events:
-        clock.set_now(moment)  # the portal's clock, and the department's
-        try:
-            event()
-        finally:
-            clock.set_now(None)
+    play_in_order(events)
     with session_scope() as session:
         status = plan_status(session, campaign_code, _at(conference, 8))
         extended = [t for t in session.exec(select(CommitteeTask)).all() if t.extension_until]

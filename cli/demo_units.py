@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import httpx
 from openpyxl import load_workbook
 
 from documents.nomination_list import AwardChoice, fill_list
+from models import clock
 from models.nomination import NominationCreate
 from notifications.smtp_server import plain_text, read_mailbox
 
@@ -146,3 +148,14 @@ def spoil_list(data: bytes) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def play_in_order(events: list[tuple[datetime, Callable[[], object]]]) -> None:
+    """Each of the demo's people and the department act at their moment, in time order, with
+    the clock (the portal's too: it runs in this process) set to that moment."""
+    for moment, event in sorted(events, key=lambda event: event[0]):
+        clock.set_now(moment)
+        try:
+            event()
+        finally:
+            clock.set_now(None)

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 
 from documents.honourees import HEADER_ROW, _header, _titles
+from documents.sheets import print_on_a4_landscape
 from documents.text import vn_date
 
 ATTENDING_SHEET = "Đại biểu dự"
@@ -144,12 +145,7 @@ def _sheet(book: Workbook, title: str, heading: str, subtitle: str, campaign: st
 
 def _finish(book: Workbook, path: Path, title: str) -> Path:
     for sheet in book.worksheets:
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        print_on_a4_landscape(sheet, HEADER_ROW)
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     book.properties.creator = "tonvinh"
     book.properties.title = title

@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from documents.decision import KIND_HEADINGS, Honouree, group_honourees
+from documents.sheets import print_on_a4_landscape
 from documents.text import vn_date
 
 LIST_SHEET = "Danh sách khen thưởng"
@@ -109,12 +110,7 @@ def write_honourees_xlsx(
     _total_row(summary, row, [None, TOTAL_LABEL, None, None, len(honourees)], total, 6)
 
     for sheet in (listing, summary):
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        print_on_a4_landscape(sheet, HEADER_ROW)
     book.properties.creator = "tonvinh"
     book.properties.title = f"Danh sách khen thưởng – Quyết định {decision_number or 'dự thảo'}"
     path.parent.mkdir(parents=True, exist_ok=True)

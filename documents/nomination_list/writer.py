@@ -40,6 +40,7 @@ from documents.nomination_list.layout import (
     ListHeader,
     SheetSpec,
 )
+from documents.sheets import print_on_a4_landscape
 from documents.text import vn_date
 from models.nomination import NominationCreate
 
@@ -285,12 +286,7 @@ def _lay_out(
     sheet.row_dimensions[HEADER_ROW].height = 62
     sheet.freeze_panes = f"C{FIRST_DATA_ROW}"  # header and the name stay in view
 
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    print_on_a4_landscape(sheet, HEADER_ROW)
 
 
 def _format_data_cells(sheet: Any, spec: SheetSpec, count: int) -> None:
