@@ -14,7 +14,6 @@ from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models import audit
@@ -39,7 +38,7 @@ from notifications.outbox import OutboxItem, enqueue_many
 from notifications.render import render_email
 from services.campaigns import calendar_for, load_campaign
 from services.errors import OperatorError
-from services.links import LAST_USED_RESOLUTION, TOKEN_SHAPE
+from services.links import TOKEN_SHAPE, note_use
 
 # The nudge ladder of a task, in working days around its due: a reminder to the contact two
 # working days before, an overdue notice the day after, then the owner unit's head. [U]
@@ -393,10 +392,7 @@ def open_task_link(session: Session, token: str, now: datetime) -> TaskLink | No
         return None
     access, task = row
     assert access.id is not None and task.id is not None
-    if access.last_used_at is None or now - access.last_used_at >= LAST_USED_RESOLUTION:
-        session.connection().execute(
-            update(TaskToken).where(col(TaskToken.id) == access.id).values(last_used_at=now)
-        )
+    note_use(session, TaskToken, access, now)
     return TaskLink(token_id=access.id, task_id=task.id, campaign_id=task.campaign_id)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, update
@@ -30,6 +31,15 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 # last_used_at is a hint for the operator ("was this link ever opened?"), not a log: written at
 # most this often, so reading a page is not a write each time.
 LAST_USED_RESOLUTION = timedelta(minutes=10)
+
+
+def note_use(session: Session, table: Any, access: Any, now: datetime) -> None:
+    """Note that the link ``access`` (a row of the token ``table``) was used now, at most every
+    ``LAST_USED_RESOLUTION``, in the caller's transaction."""
+    if access.last_used_at is None or now - access.last_used_at >= LAST_USED_RESOLUTION:
+        session.connection().execute(
+            update(table).where(col(table.id) == access.id).values(last_used_at=now)
+        )
 
 
 class UnitLink(BaseModel):
@@ -66,10 +76,7 @@ def open_link(session: Session, token: str, now: datetime) -> UnitLink | None:
     access, part, campaign, unit = row
     assert access.id is not None and part.id is not None
     assert campaign.id is not None and unit.id is not None
-    if access.last_used_at is None or now - access.last_used_at >= LAST_USED_RESOLUTION:
-        session.connection().execute(
-            update(AccessToken).where(col(AccessToken.id) == access.id).values(last_used_at=now)
-        )
+    note_use(session, AccessToken, access, now)
     return UnitLink(
         token_id=access.id,
         part_id=part.id,

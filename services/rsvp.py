@@ -15,7 +15,6 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.access import hash_token
@@ -41,7 +40,7 @@ from services.ceremony import (
     rules_for,
 )
 from services.errors import OperatorError
-from services.links import LAST_USED_RESOLUTION, TOKEN_SHAPE
+from services.links import TOKEN_SHAPE, note_use
 
 NAME_MAX = 255
 
@@ -73,10 +72,7 @@ def open_invite_link(session: Session, token: str, now: datetime) -> InviteLink 
         return None
     access, invitee = row
     assert access.id is not None and invitee.id is not None
-    if access.last_used_at is None or now - access.last_used_at >= LAST_USED_RESOLUTION:
-        session.connection().execute(
-            update(InviteToken).where(col(InviteToken.id) == access.id).values(last_used_at=now)
-        )
+    note_use(session, InviteToken, access, now)
     return InviteLink(token_id=access.id, invitee_id=invitee.id, campaign_id=invitee.campaign_id)
 
 
