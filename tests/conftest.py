@@ -63,8 +63,10 @@ def prefect_server() -> Iterator[None]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
+    # Prefect's 30 s start-up wait is too short on 2 cores busy with other test workers'
+    # servers (every test of a worker then errors with "Timed out ... ephemeral Prefect API").
     with (
-        prefect_test_harness(),
+        prefect_test_harness(server_startup_timeout=180),
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield
