@@ -88,15 +88,19 @@ def mint_unit_tokens(
     return tokens
 
 
-def mint_ballot_token(connection: Connection, member_id: int, now: datetime) -> str:
-    """A fresh token for a council member's ballot link (``models.ballot.BallotToken``), its
-    hash inserted on ``connection``; returns the plain token, which nothing stores."""
+def mint_token(connection: Connection, model: type[SQLModel], now: datetime, **owner: int) -> str:
+    """A fresh token for a link of the token table ``model``, its hash inserted with ``owner``
+    (the row the link opens) on ``connection``; the caller commits before the token leaves the
+    process. Returns the plain token, which nothing stores."""
     token = new_token()
-    table = cast(Table, inspect(BallotToken).local_table)
-    connection.execute(
-        insert(table).values(token_hash=hash_token(token), member_id=member_id, created_at=now)
-    )
+    table = cast(Table, inspect(model).local_table)
+    connection.execute(insert(table).values(token_hash=hash_token(token), created_at=now, **owner))
     return token
+
+
+def mint_ballot_token(connection: Connection, member_id: int, now: datetime) -> str:
+    """A fresh token for a council member's ballot link (``models.ballot.BallotToken``)."""
+    return mint_token(connection, BallotToken, now, member_id=member_id)
 
 
 def revoke_unit_tokens(connection: Connection, campaign_unit_id: int, now: datetime) -> int:

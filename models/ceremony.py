@@ -15,12 +15,11 @@ in a table of its own so no other door's token can open an invitation, nor its t
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import cast
 
-from sqlalchemy import JSON, Connection, Table, UniqueConstraint, insert, inspect
+from sqlalchemy import JSON, Connection, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.access import hash_token, new_token
+from models.access import mint_token
 from models.db import AwareDateTime
 from models.rules.ceremony import Category, SeatState
 
@@ -90,17 +89,6 @@ class InviteToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
-TOKEN_TABLE = cast(Table, inspect(InviteToken).local_table)
-
-
 def mint_invite_token(connection: Connection, invitee_id: int, now: datetime) -> str:
-    """A fresh token for an invitee's link, its hash inserted on ``connection`` (the caller
-    commits before the token leaves the process); returns the plain token, which nothing
-    stores."""
-    token = new_token()
-    connection.execute(
-        insert(TOKEN_TABLE).values(
-            token_hash=hash_token(token), invitee_id=invitee_id, created_at=now
-        )
-    )
-    return token
+    """A fresh token for an invitee's link (``models.access.mint_token``)."""
+    return mint_token(connection, InviteToken, now, invitee_id=invitee_id)

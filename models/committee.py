@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import cast
 
-from sqlalchemy import JSON, Connection, Table, UniqueConstraint, insert, inspect
+from sqlalchemy import JSON, Connection, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.access import hash_token, new_token
+from models.access import mint_token
 from models.db import AwareDateTime
 
 
@@ -82,16 +81,6 @@ class TaskToken(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
-TOKEN_TABLE = cast(Table, inspect(TaskToken).local_table)
-
-
 def mint_task_token(connection: Connection, committee_task_id: int, now: datetime) -> str:
-    """A fresh token for a task's link, its hash inserted on ``connection`` (the caller commits
-    before the token leaves the process); returns the plain token, which nothing stores."""
-    token = new_token()
-    connection.execute(
-        insert(TOKEN_TABLE).values(
-            token_hash=hash_token(token), committee_task_id=committee_task_id, created_at=now
-        )
-    )
-    return token
+    """A fresh token for a task's link (``models.access.mint_token``)."""
+    return mint_token(connection, TaskToken, now, committee_task_id=committee_task_id)

@@ -12,12 +12,11 @@ pause's own timeout, or an answer through the Prefect UI), which the portal asks
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Connection, Table, insert, inspect
+from sqlalchemy import Connection
 from sqlmodel import Field, SQLModel
 
-from models.access import hash_token, new_token
+from models.access import mint_token
 from models.db import AwareDateTime
 
 
@@ -48,17 +47,6 @@ class LeaderToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=AwareDateTime)
 
 
-TOKEN_TABLE = cast(Table, inspect(LeaderToken).local_table)
-
-
 def mint_leader_token(connection: Connection, invite_id: int, now: datetime) -> str:
-    """A fresh token for the leader's link, its hash inserted on ``connection`` (the caller
-    commits before the token leaves the process); returns the plain token, which nothing
-    stores."""
-    token = new_token()
-    connection.execute(
-        insert(TOKEN_TABLE).values(
-            token_hash=hash_token(token), invite_id=invite_id, created_at=now
-        )
-    )
-    return token
+    """A fresh token for the leader's link (``models.access.mint_token``)."""
+    return mint_token(connection, LeaderToken, now, invite_id=invite_id)
