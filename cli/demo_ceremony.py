@@ -33,11 +33,11 @@ from sqlmodel import select
 
 from cli.demo_units import CSRF_FIELD, play_in_order
 from flows.ceremony import (
-    guests_file,
     import_ceremony_guests,
     invite_ceremony_guests,
     remind_ceremony_invitees,
 )
+from flows.common import checkout_path
 from models.clock import VN_TZ
 from models.db import session_scope
 from models.rules.ceremony import parse_guests
@@ -115,7 +115,7 @@ def answer(link: str, fields: dict[str, str]) -> None:
 def guests_registered() -> bool:
     """Whether every unit the sample guest list names is in the register (``tonvinh demo
     --units 2`` has fewer: then the conference has no guest list to simulate)."""
-    parsed = parse_guests(guests_file(SAMPLE_GUESTS).read_text(encoding="utf-8"))
+    parsed = parse_guests(checkout_path(SAMPLE_GUESTS).read_text(encoding="utf-8"))
     with session_scope() as session:
         registered = set(session.exec(select(Unit.code)).all())
     return {g.unit_code for g in parsed.guests if g.unit_code} <= registered

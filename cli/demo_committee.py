@@ -31,8 +31,8 @@ from flows.committee import (
     assign_committee_tasks,
     import_committee_plan,
     nudge_committee_tasks,
-    plan_file,
 )
+from flows.common import checkout_path
 from models import clock
 from models.clock import VN_TZ
 from models.committee import CommitteeTask
@@ -100,7 +100,7 @@ def answer(link: str, action: str, fields: dict[str, str] | None = None) -> None
 def plan_owners_registered() -> bool:
     """Whether every unit the sample plan names is in the register: a demo run with fewer
     units than the plan names (``tonvinh demo --units 8``) has no committee to simulate."""
-    tasks, _errors = parse_rows(read_toml(plan_file(SAMPLE_PLAN).read_text(encoding="utf-8")))
+    tasks, _errors = parse_rows(read_toml(checkout_path(SAMPLE_PLAN).read_text(encoding="utf-8")))
     with session_scope() as session:
         registered = set(session.exec(select(Unit.code)).all())
     return {task.owner for task in tasks} <= registered

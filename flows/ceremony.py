@@ -10,7 +10,6 @@ emails, and flow parameters are stored and shown in the UI. The artifact names d
 from __future__ import annotations
 
 from datetime import datetime, time
-from pathlib import Path
 from typing import Annotated
 
 from prefect import flow
@@ -21,6 +20,7 @@ from flows.common import (
     RefreshAfterAnswers,
     StageRun,
     artifact_key,
+    checkout_path,
     deliver_outbox,
     stage_task,
 )
@@ -45,13 +45,6 @@ from services.ceremony_outputs import (
 )
 
 Required = Annotated[str, Field(min_length=1)]
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def guests_file(path: str) -> Path:
-    """A guest list's path: absolute as given, else relative to the checkout."""
-    given = Path(path)
-    return given if given.is_absolute() else ROOT / given
 
 
 def status_markdown(status: CeremonyStatus) -> str:
@@ -86,8 +79,8 @@ def status_markdown(status: CeremonyStatus) -> str:
 
 @stage_task(name="write-attendee-lists")
 def write_attendee_lists(campaign_code: str, now: datetime) -> None:
-    """The attendee list and the seating list as the answers stand (the portal rewrites them
-    with each answer; this catches what changed without one: invitations, promotions)."""
+    """The attendee list and the seating list as the answers, invitations and promotions stand
+    (an answer through the portal writes no document: ``AnsweredInvitations`` runs this)."""
     with session_scope() as session:
         write_attendee_documents(session, load_campaign(session, campaign_code), now)
 
@@ -160,7 +153,7 @@ def import_guests_task(
     campaign_code: str, guests_path: str, actor: str, now: datetime
 ) -> GuestsImported:
     """Read the guest list where the worker runs (a relative path from the checkout)."""
-    path = guests_file(guests_path)
+    path = checkout_path(guests_path)
     with session_scope() as session:
         return import_guests(
             session, campaign_code, path.read_text("utf-8-sig"), path.name, now=now, actor=actor

@@ -8,14 +8,13 @@ contacts' names and emails, and flow parameters are stored and shown in the UI."
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
-from flows.common import StageRun, artifact_key, deliver_outbox, stage_task
+from flows.common import StageRun, artifact_key, checkout_path, deliver_outbox, stage_task
 from models.clock import resolve
 from models.committee import TASK_STATUS_VI
 from models.db import session_scope
@@ -30,14 +29,7 @@ from services.committee import (
 from services.committee_status import PlanStatus, plan_status
 
 Required = Annotated[str, Field(min_length=1)]
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PLAN = "deploy/plans/hoi-nghi-bieu-duong.toml"
-
-
-def plan_file(plan_path: str) -> Path:
-    """A plan file's path: absolute as given, else relative to the checkout."""
-    path = Path(plan_path)
-    return path if path.is_absolute() else ROOT / path
 
 
 def plan_markdown(status: PlanStatus) -> str:
@@ -109,7 +101,7 @@ def _run(campaign_code: str, moment: datetime) -> CommitteeRun:
 @stage_task(name="import-plan")
 def import_plan_task(campaign_code: str, plan_path: str, actor: str, now: datetime) -> PlanImported:
     """Read the plan file where the worker runs (a relative path from the checkout)."""
-    path = plan_file(plan_path)
+    path = checkout_path(plan_path)
     with session_scope() as session:
         return import_plan(
             session, campaign_code, path.read_text("utf-8"), path.name, now=now, actor=actor

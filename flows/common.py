@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -67,6 +68,16 @@ def stage_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
         )(work)
 
     return declare
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_path(path: str) -> Path:
+    """A file an operator names to a deployment (a guest list, a committee plan): absolute as
+    given, else relative to the checkout the worker runs from."""
+    given = Path(path)
+    return given if given.is_absolute() else ROOT / given
 
 
 def artifact_key(*parts: str) -> str:

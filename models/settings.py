@@ -383,6 +383,12 @@ class Settings(BaseSettings):
     def scheduler_misfire_grace(self) -> timedelta:
         return timedelta(minutes=self.scheduler_misfire_grace_minutes)
 
+    def door_url(self, door: str) -> str:
+        """A door of the portal beside the units' (``…/nop`` → ``…/<door>``): where the task,
+        invitation and (by default) ballot links live."""
+        base = self.submission_base_url.rstrip("/")
+        return base.rpartition("/")[0] + f"/{door}" if base.endswith("/nop") else f"{base}/{door}"
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

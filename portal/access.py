@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -140,17 +141,23 @@ def check_csrf(request: Request, form: FormData, link: UnitLink) -> None:
     check_csrf_for(request, form, link.token_id)
 
 
-_unit_locks: dict[int, threading.Lock] = {}
-_unit_locks_guard = threading.Lock()
+_locks: dict[tuple[str, int], threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 @contextmanager
-def one_write_per_unit(link: UnitLink) -> Iterator[None]:
-    """Within this process, one write at a time per unit (a double click waits for the first
-    click's answer, then finds it: "unchanged"). PostgreSQL's row lock does this across
-    processes (``find_part(for_update=True)``); SQLite has no row lock, and its reads run outside
-    the writing transaction, so without this two clicks could both store."""
-    with _unit_locks_guard:
-        lock = _unit_locks.setdefault(link.part_id, threading.Lock())
+def one_at_a_time(door: str, key: int) -> Iterator[None]:
+    """Within this process, one write at a time per ``key`` of a door (a unit's part, a task, a
+    campaign's invitations): a double click waits for the first click's answer, then finds it
+    done. PostgreSQL's row locks do this across processes (the services' ``FOR UPDATE``);
+    SQLite has no row lock, and its reads run outside the writing transaction, so without this
+    two clicks could both store."""
+    with _locks_guard:
+        lock = _locks.setdefault((door, key), threading.Lock())
     with lock:
         yield
+
+
+def one_write_per_unit(link: UnitLink) -> ContextManager[None]:
+    """One write at a time per unit (``find_part(for_update=True)`` across processes)."""
+    return one_at_a_time("nop", link.part_id)

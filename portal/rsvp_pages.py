@@ -7,9 +7,6 @@ door: the tokens live in tables of their own. Every POST: the link (404/429), th
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,7 +18,13 @@ from models import clock
 from models.ceremony import SEAT_STATE_EN, SEAT_STATE_VI
 from models.db import session_scope
 from models.rules.ceremony import CATEGORY_EN, CATEGORY_VI
-from portal.access import check_csrf_for, csrf_field_for, resolve_token, set_csrf_cookie
+from portal.access import (
+    check_csrf_for,
+    csrf_field_for,
+    one_at_a_time,
+    resolve_token,
+    set_csrf_cookie,
+)
 from portal.pages import render, to_page_under
 from portal.security import CSRF_FIELD
 from services.errors import OperatorError
@@ -81,21 +84,6 @@ async def invitation(request: Request, token: str) -> Response:
     return await run_in_threadpool(render_invitation, request, link)
 
 
-_locks: dict[int, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-@contextmanager
-def one_answer_per_campaign(link: InviteLink) -> Iterator[None]:
-    """One answer at a time per campaign in this process (SQLite has no row lock; PostgreSQL's
-    ``FOR UPDATE`` on the ceremony does this across processes): a double click stores once and
-    the seat count never races."""
-    with _locks_guard:
-        lock = _locks.setdefault(link.campaign_id, threading.Lock())
-    with lock:
-        yield
-
-
 def _answer(link: InviteLink, values: dict[str, str]) -> None:
     try:
         answer = Answer(values.get("answer", ""))
@@ -106,7 +94,8 @@ def _answer(link: InviteLink, values: dict[str, str]) -> None:
             "Please choose an answer.",
             field="answer",
         ) from None
-    with one_answer_per_campaign(link), session_scope() as session:
+    # Per campaign, not per invitee: a decline frees a seat another answer may take.
+    with one_at_a_time("moi", link.campaign_id), session_scope() as session:
         answer_invitation(
             session,
             link,

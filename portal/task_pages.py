@@ -6,9 +6,7 @@ token (403), the fields (the page again, 422), then one service call in one tran
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -22,7 +20,13 @@ from starlette.responses import RedirectResponse, Response
 from models import clock
 from models.committee import TASK_STATUS_EN, TASK_STATUS_VI
 from models.db import session_scope
-from portal.access import check_csrf_for, csrf_field_for, resolve_token, set_csrf_cookie
+from portal.access import (
+    check_csrf_for,
+    csrf_field_for,
+    one_at_a_time,
+    resolve_token,
+    set_csrf_cookie,
+)
 from portal.pages import render, to_page_under
 from portal.security import CSRF_FIELD
 from services.committee import (
@@ -99,20 +103,6 @@ async def task(request: Request, token: str) -> Response:
     return await run_in_threadpool(render_task, request, link)
 
 
-_locks: dict[int, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-@contextmanager
-def one_write_per_task(link: TaskLink) -> Iterator[None]:
-    """One answer at a time per task in this process (SQLite has no row lock; PostgreSQL's
-    ``FOR UPDATE`` in the service does this across processes): a double click stores once."""
-    with _locks_guard:
-        lock = _locks.setdefault(link.task_id, threading.Lock())
-    with lock:
-        yield
-
-
 async def _form(request: Request, link: TaskLink) -> FormData:
     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     check_csrf_for(request, form, _csrf_id(link))
@@ -120,7 +110,7 @@ async def _form(request: Request, link: TaskLink) -> FormData:
 
 
 def _answer(link: TaskLink, action: Callable[[Session], object]) -> None:
-    with one_write_per_task(link), session_scope() as session:
+    with one_at_a_time("viec", link.task_id), session_scope() as session:
         action(session)
 
 

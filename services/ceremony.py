@@ -50,12 +50,6 @@ from services.errors import OperatorError
 from services.honour import honourees_of
 
 
-def invite_base_url(settings: Settings) -> str:
-    """Invitees' links live next to the units' on the same portal: ``…/nop`` → ``…/moi``."""
-    base = settings.submission_base_url.rstrip("/")
-    return base.rpartition("/")[0] + "/moi" if base.endswith("/nop") else base + "/moi"
-
-
 def rules_for(campaign: Campaign) -> CeremonyRules:
     return ceremony_rules(campaign.conference_date)
 
@@ -501,7 +495,7 @@ def ceremony_context(
         "state": str(invitee.state),
         "attendee_name": invitee.attendee_name or "",
         "attendee_position": invitee.attendee_position or "",
-        "rsvp_url": f"{invite_base_url(settings)}/{LINK_PLACEHOLDER}",
+        "rsvp_url": f"{settings.door_url('moi')}/{LINK_PLACEHOLDER}",
     }
 
 

@@ -7,7 +7,6 @@ The plan's rules are pure (``models.rules.committee_plan``); this module stores 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
@@ -37,7 +36,7 @@ from notifications.addresses import mailbox
 from notifications.outbox import OutboxItem, enqueue_many
 from notifications.render import render_email
 from services.campaigns import calendar_for, load_campaign
-from services.errors import OperatorError
+from services.errors import OperatorError, required_text
 from services.links import TOKEN_SHAPE, note_use
 
 # The nudge ladder of a task, in working days around its due: a reminder to the contact two
@@ -51,12 +50,6 @@ STEP_KINDS = {
     "escalation_unit_head": EmailKind.COMMITTEE_ESCALATION,
     "escalation_department": EmailKind.COMMITTEE_ESCALATION,
 }
-
-
-def task_base_url(settings: Settings) -> str:
-    """Owners' links live next to the units' on the same portal: ``…/nop`` → ``…/viec``."""
-    base = settings.submission_base_url.rstrip("/")
-    return base.rpartition("/")[0] + "/viec" if base.endswith("/nop") else base + "/viec"
 
 
 def plan_tasks(session: Session, campaign_id: int) -> list[CommitteeTask]:
@@ -224,7 +217,7 @@ def _context(
         "working_days_left": calendar.working_days_between(to_vn(now).date(), task.due_on),
         "conference_text": format_vn_date(campaign.conference_date),
         "conference_text_en": format_en_date(campaign.conference_date),
-        "task_url": f"{task_base_url(settings)}/{LINK_PLACEHOLDER}",
+        "task_url": f"{settings.door_url('viec')}/{LINK_PLACEHOLDER}",
     }
 
 
@@ -467,22 +460,6 @@ def task_page(session: Session, link: TaskLink, now: datetime) -> TaskPage:
     )
 
 
-def _text(value: str, field: str, label_vi: str, label_en: str) -> str:
-    cleaned = re.sub(r"\s+", " ", value or "").strip()
-    if not cleaned:
-        raise OperatorError(
-            "field_required", f"Xin nhập {label_vi}.", f"Please enter {label_en}.", field=field
-        )
-    if len(cleaned) > TEXT_MAX:
-        raise OperatorError(
-            "field_too_long",
-            f"{label_vi.capitalize()} dài quá {TEXT_MAX} ký tự.",
-            f"The {label_en} is over {TEXT_MAX} characters.",
-            field=field,
-        )
-    return cleaned
-
-
 def _owner_actor(task: CommitteeTask) -> str:
     return f"task-owner:{task.key}"
 
@@ -501,7 +478,7 @@ def mark_done(session: Session, link: TaskLink, *, now: datetime) -> bool:
 
 def report_problem(session: Session, link: TaskLink, text: str, *, now: datetime) -> None:
     """The owner reports a problem (free text): the task stays not done and visible as such."""
-    problem = _text(text, "problem", "nội dung vướng mắc", "the problem")
+    problem = required_text(text, "problem", "nội dung vướng mắc", "the problem", TEXT_MAX)
     task = _open_task(session, link)
     before = str(task.status)
     task.status, task.problem = TaskStatus.PROBLEM, problem
@@ -581,7 +558,7 @@ def request_extension(
     session: Session, link: TaskLink, until: date | None, reason: str, *, now: datetime
 ) -> None:
     """The owner asks for a later due (a working day up to the conference) and says why."""
-    why = _text(reason, "reason", "lý do", "the reason")
+    why = required_text(reason, "reason", "lý do", "the reason", TEXT_MAX)
     task = _open_task(session, link)
     day = _check_new_due(session, task, until)
     before = str(task.status)
@@ -622,7 +599,7 @@ def decide_extension(
     """The department grants (new due: ``until``, or the day asked for) or refuses a task's
     extension; granting needs no request first. The nudge ladder starts again from the new
     due. Audited with the reason."""
-    why = _text(reason, "reason", "lý do", "the reason")
+    why = required_text(reason, "reason", "lý do", "the reason", TEXT_MAX)
     campaign = load_campaign(session, campaign_code)
     task = find_task(session, campaign, key)
     if task.status == TaskStatus.DONE:

@@ -74,8 +74,7 @@ def ballot_base_url() -> str:
     settings = get_settings()
     if settings.ballot_base_url:
         return settings.ballot_base_url.rstrip("/")
-    base = settings.submission_base_url.rstrip("/")
-    return base.rsplit("/", 1)[0] + "/phieu" if base.count("/") > 2 else base + "/phieu"
+    return settings.door_url("phieu")
 
 
 def convocation_due_on(session: Session, campaign: Campaign) -> date:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from documents.text import clean_text
+
 
 class OperatorError(Exception):
     """A request refused before anything changed (or rolled back whole).
@@ -23,3 +25,22 @@ class OperatorError(Exception):
     def text(self, lang: str) -> str:
         """The reason in ``lang`` ("en" or Vietnamese for anything else)."""
         return self.en if lang == "en" else self.vi
+
+
+def required_text(value: str, field: str, label_vi: str, label_en: str, max_length: int) -> str:
+    """What a person typed into a form field, on one line (``documents.text.clean_text``: NFC,
+    no invisible characters, single spaces); refused naming the field when it is empty or
+    longer than ``max_length`` characters."""
+    cleaned = clean_text(value or "")
+    if not cleaned:
+        raise OperatorError(
+            "field_required", f"Xin nhập {label_vi}.", f"Please enter {label_en}.", field=field
+        )
+    if len(cleaned) > max_length:
+        raise OperatorError(
+            "field_too_long",
+            f"{label_vi.capitalize()} dài quá {max_length} ký tự.",
+            f"The {label_en} is over {max_length} characters.",
+            field=field,
+        )
+    return cleaned

@@ -10,13 +10,13 @@ as it refreshes the units' artifacts; every ceremony flow rewrites them too."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from documents.text import clean_text
 from models.access import hash_token
 from models.campaign import Campaign
 from models.ceremony import Ceremony, Invitee, InviteToken
@@ -39,7 +39,7 @@ from services.ceremony import (
     record,
     rules_for,
 )
-from services.errors import OperatorError
+from services.errors import OperatorError, required_text
 from services.links import TOKEN_SHAPE, note_use
 
 NAME_MAX = 255
@@ -135,22 +135,6 @@ def rsvp_page(session: Session, link: InviteLink, now: datetime) -> RsvpPage:
     )
 
 
-def _name(value: str, field: str, label_vi: str, label_en: str) -> str:
-    cleaned = re.sub(r"\s+", " ", value or "").strip()
-    if not cleaned:
-        raise OperatorError(
-            "field_required", f"Xin nhập {label_vi}.", f"Please enter {label_en}.", field=field
-        )
-    if len(cleaned) > NAME_MAX:
-        raise OperatorError(
-            "field_too_long",
-            f"{label_vi.capitalize()} dài quá {NAME_MAX} ký tự.",
-            f"The {label_en} is over {NAME_MAX} characters.",
-            field=field,
-        )
-    return cleaned
-
-
 def closed_error(ceremony: Ceremony) -> OperatorError:
     return OperatorError(
         "rsvp_closed",
@@ -181,13 +165,18 @@ def answer_invitation(
     (``rsvp_closed``) or without a deputy's name and position; the same answer again stores
     nothing. One who declined and answers again takes a seat only if one is free, else waits."""
     if answer == Answer.DEPUTY:
-        deputy = _name(deputy_name, "deputy_name", "họ tên người dự thay", "the deputy's name")
-        role = _name(deputy_position, "deputy_position", "chức vụ người dự thay", "their position")
-    invitee, campaign, _ = _load(session, link)
+        deputy = required_text(
+            deputy_name, "deputy_name", "họ tên người dự thay", "the deputy's name", NAME_MAX
+        )
+        role = required_text(
+            deputy_position, "deputy_position", "chức vụ người dự thay", "their position", NAME_MAX
+        )
+    campaign = session.get(Campaign, link.campaign_id)
+    assert campaign is not None and campaign.id is not None
     # The ceremony's row first: answers of one campaign one at a time, so the seat count always
-    # sees every earlier answer.
+    # sees every earlier answer; then the invitee's own row.
     ceremony = ceremony_of(session, campaign, lock=True)
-    assert ceremony is not None and campaign.id is not None
+    assert ceremony is not None  # an invitation exists only for a ceremony set up
     invitee = session.exec(
         select(Invitee).where(Invitee.id == link.invitee_id).with_for_update()
     ).one()
@@ -195,7 +184,7 @@ def answer_invitation(
         raise closed_error(ceremony)
     wanted: tuple[SeatState, str | None, str | None]
     if answer == Answer.ATTEND:
-        chosen = " ".join(position.split())[:NAME_MAX]
+        chosen = clean_text(position or "")[:NAME_MAX]
         wanted = (SeatState.ATTENDING, invitee.full_name, chosen or invitee.position)
     elif answer == Answer.DEPUTY:
         wanted = (SeatState.DEPUTY, deputy, role)
