@@ -5,12 +5,15 @@ resumed a suspended deployment run exactly as the Prefect UI's Resume form does.
 
 from __future__ import annotations
 
+import pytest
+
 from cli.demo_leader import approve_all_on_the_page, leader_links
 from tests.deploy.conftest import RunningStack, wait_until
 
 CODE = "tdkt-duyet"
 
 
+@pytest.mark.slow
 def test_the_leader_resumes_a_suspended_deployment_run(stack: RunningStack) -> None:
     prepared = stack.prepare("to-approval", CODE, "4")
     assert prepared["passed"] == 2

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from deploy.stack import children
 from models.rules.calendar import vietnam_calendar
 from tests.browser import needs_chromium
@@ -44,6 +46,7 @@ def _stack_command(stack: RunningStack, *args: str) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_approve_in_the_ui_after_a_worker_restart(
     stack: RunningStack, page: Any, screenshots: Path
 ) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from services.events import UNIT_CODES_PER_EVENT, UNIT_EVENTS_PER_RUN
 from tests.deploy.conftest import RunningStack, table_rows, wait_until
 
@@ -21,6 +23,7 @@ def _maildir_count(mailbox: Path) -> int:
     return sum(1 for _ in (mailbox / "new").iterdir()) + sum(1 for _ in (mailbox / "cur").iterdir())
 
 
+@pytest.mark.slow
 def test_ten_thousand_units_overdue_without_dropping_events(stack: RunningStack) -> None:
     prepared = stack.prepare("bulk-campaign", CODE, str(UNITS))
     units = prepared["units"]

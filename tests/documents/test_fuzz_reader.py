@@ -66,6 +66,7 @@ EDITED = st.one_of(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl on dates out of its range
 def test_an_edited_list_is_read_or_refused_with_located_reasons(lists: fuzz.Sources) -> None:
     """Any edit: valid rows, one per non-blank data row, or located reasons; and the edits

@@ -19,3 +19,12 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         timeout=120,
         env={**os.environ, **(env or {})},
     )
+
+
+def on_the_test_server() -> dict[str, str]:
+    """The environment that points a child at the session's Prefect server (the
+    ``prefect_server`` fixture), as an operator's shell points at ``make up``'s: without a
+    server, each child running a flow starts a throwaway one of its own (~15 s of CPU)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {"PREFECT_API_URL": str(PREFECT_API_URL.value())}

@@ -106,6 +106,7 @@ def _council_results_sent() -> list[int]:
         )
 
 
+@pytest.mark.slow
 def test_returned_to_the_council_then_approved_with_an_exclusion(
     planned: dict, mail_server, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ from models.nomination import Nomination, NominationCreate, NomineeKind, Submiss
 from models.unit import Unit
 from notifications.smtp_server import MailboxServer, read_mailbox
 from services.campaigns import award_choices, load_campaign
-from tests.flows.cli_support import run
+from tests.flows.cli_support import on_the_test_server, run
 from tests.flows.conftest import CODE, at, campaign_row
 
 
@@ -87,6 +87,7 @@ def _vietnamese_letters(text: str) -> str:
     return "".join(c for c in text if ord(c) > 127 and unicodedata.category(c).startswith("L"))
 
 
+@pytest.mark.slow
 def test_help_is_vietnamese_with_english_fallback() -> None:
     assert "Tiếp nhận danh sách Excel" in run("--help").stdout
     english = run("--help", env={"TONVINH_LANG": "en"}).stdout
@@ -131,7 +132,8 @@ def test_status_reports_every_unit(planned: dict) -> None:
     assert "Đã nộp 0/6" in human.stdout
 
 
-def test_plan_reads_as_text_not_python(database: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_plan_reads_as_text_not_python(database: str, prefect_server: None, tmp_path: Path) -> None:
     """What an operator reads after planning: each deadline on its own line, each unconfirmed
     rule as a bullet, and no Python dict or list syntax."""
     sample = Path(__file__).parents[2] / "cli" / "sample" / "units.csv"
@@ -148,6 +150,7 @@ def test_plan_reads_as_text_not_python(database: str, tmp_path: Path) -> None:
         "2028-03-25",
         "--now",
         "2026-11-25T09:00",
+        env=on_the_test_server(),
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -188,6 +191,7 @@ def _malformed_list(tmp_path: Path, unit_code: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
     planned: dict, tmp_path: Path, mail_server: MailboxServer
 ) -> None:
@@ -235,7 +239,7 @@ def test_a_malformed_list_is_rejected_whole_and_nothing_is_saved(
     assert body is not None and "chưa được tiếp nhận" in str(letter["Subject"])
     assert 'Sheet "Cá nhân", dòng 4, cột "Ngày sinh"' in body.get_content()
     # The operator's command says the same and fails; the unit already has its letter.
-    cli = run("intake", CODE, str(path), "--now", "2019-01-30T10:00")
+    cli = run("intake", CODE, str(path), "--now", "2019-01-30T10:00", env=on_the_test_server())
     assert cli.returncode == 1
     assert "Ngày sinh" in cli.stdout
     assert len(read_mailbox(mail_server.mailbox_dir)) == calls + 1
@@ -252,11 +256,9 @@ def test_the_audit_log_refuses_changes(planned: dict) -> None:
 def test_a_refused_stage_is_one_line_with_its_code_and_no_traceback(planned: dict) -> None:
     """Reviewing before the deadline with units missing: the operator reads one line in
     Vietnamese with the refusal's code, exit status 2 — not Prefect's traceback of the task."""
-    from prefect.settings import PREFECT_API_URL
-
     campaign = campaign_row()
     dispatch_call(CODE, now=at(campaign.dispatch_on, 8))
-    env = {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+    env = {**on_the_test_server(), "COLUMNS": "200"}
     early = at(campaign.dispatch_on, 15).isoformat()
     refused = run("review", CODE, "--now", early, env=env)
     assert refused.returncode == 2, refused.stderr

@@ -10,6 +10,7 @@ import pytest
 from tests.flows.cli_support import run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_demo_runs_a_whole_campaign(database: str, tmp_path: Path) -> None:
     result = run("demo", "--json", "--units", "8", env={"TONVINH_VAR_DIR": str(tmp_path / "var")})

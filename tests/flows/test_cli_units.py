@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from documents.nomination_list import ListHeader, write_filled_list
@@ -37,6 +38,7 @@ def _audit(action: str) -> list[AuditEvent]:
         return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
 
 
+@pytest.mark.slow
 def test_unit_extend_refuses_a_past_date_or_a_day_off_and_records_who(planned: dict) -> None:
     unit = planned["codes"][0]
     before = _deadline(unit)

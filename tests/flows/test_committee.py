@@ -26,6 +26,7 @@ from tests.committee_support import ASSIGNED_ON, DUE, PLAN, link_for
 from tests.flows.conftest import CODE, CONFERENCE, SAMPLE, at
 
 
+@pytest.mark.slow
 def test_the_demo_committee_runs_the_sample_plan_through_the_portal(
     database: str,
     mail_server: MailboxServer,

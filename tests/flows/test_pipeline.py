@@ -7,6 +7,7 @@ from pathlib import Path
 
 import docx
 import openpyxl
+import pytest
 from sqlmodel import col, select
 
 from documents.nomination_list import SHEET_META
@@ -29,6 +30,7 @@ from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at, campaign_row, filled_list
 
 
+@pytest.mark.slow
 def test_campaign_from_call_to_ceremony(planned: dict, mail_server, tmp_path: Path) -> None:
     codes = planned["codes"]
     campaign = campaign_row()

@@ -62,6 +62,7 @@ def _reminders() -> list[tuple[OutboxStatus, int]]:
     return [(r.status, r.attempts) for r in outbox_rows() if r.kind == "reminder"]
 
 
+@pytest.mark.slow
 def test_a_wrong_smtp_password_is_shown_and_after_the_fix_every_reminder_goes_once(
     call_campaign: Callable[..., Called],
     smtp: Callable[..., MailboxServer],

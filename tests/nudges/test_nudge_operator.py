@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from prefect.artifacts import Artifact
 from sqlmodel import col, func, select
 
@@ -48,6 +49,7 @@ def _summary() -> str:
     return str(summary.data)
 
 
+@pytest.mark.slow
 def test_a_5xx_and_a_refused_recipient_are_shown_and_the_failed_one_is_sent_again(
     call_campaign: Callable[..., Called], smtp: Callable[..., MailboxServer]
 ) -> None:

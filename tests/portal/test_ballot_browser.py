@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document
 
 from models.db import session_scope
@@ -21,6 +22,7 @@ from tests.portal.ballot_support import EMAILS, Voting
 pytestmark = needs_chromium
 
 
+@pytest.mark.slow
 def test_five_members_vote_in_the_browser_and_the_minutes_match(
     voting: Voting, chromium: Any, screenshots: Path
 ) -> None:

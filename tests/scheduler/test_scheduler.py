@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------------- one scheduler only
 
 
+@pytest.mark.slow
 def test_one_scheduler_only_and_the_lock_lives_and_dies_with_its_holder(
     children: Children, database: str, prefect_server: None
 ) -> None:
@@ -143,6 +144,7 @@ def _finished(runs: list[FlowRun]) -> bool:
     return bool(runs) and all(run.state is not None and run.state.is_final() for run in runs)
 
 
+@pytest.mark.slow
 def test_killed_across_a_due_time_the_reminder_fires_once(
     children: Children, prefect_server: None, mail_server, tmp_path: Path
 ) -> None:
