@@ -63,7 +63,8 @@ down:
 
 ## make bench: the issue-5 benchmarks, results in BENCHMARKS.md (needs PostgreSQL at
 ## TONVINH_BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test).
-## `make bench QUICK=1`: the same scenarios scaled down, under two minutes.
+## `make bench QUICK=1`: scaled down (no campaign), under three minutes; `python -m tests.bench.predict`
+## then compares its ratios with the full run's.
 bench: install
 	QUICK=$(QUICK) $(BIN)/python -m tests.bench.run
 

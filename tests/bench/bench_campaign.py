@@ -102,7 +102,7 @@ def count_runs(api_url: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     quick = common.quick()
-    parser.add_argument("--units", type=int, default=400 if quick else 10_000)
+    parser.add_argument("--units", type=int, default=50 if quick else 10_000)
     parser.add_argument("--per-unit", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8, help="units uploading at once")
     parser.add_argument("--backend", default="postgresql", choices=["sqlite", "postgresql"])

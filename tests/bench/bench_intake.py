@@ -131,7 +131,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     quick = common.quick()
-    parser.add_argument("--rows", type=int, default=2000 if quick else 10_000)
+    parser.add_argument("--rows", type=int, default=5000 if quick else 10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     args = parser.parse_args()

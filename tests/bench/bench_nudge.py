@@ -152,12 +152,31 @@ def _naive_flow() -> Any:
 
 
 def run_baseline(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any]:
+    """One run of the naive design. Not the best of three, as the ceiling: its hundreds of
+    task runs keep the Prefect server busy long after, and a second run measured 10.6 s and a
+    third 18.3 s against the first's 3.1 s (2026-12-07)."""
+    seconds, sent, stats = _one_baseline_run(folder / "baseline", units, sink)
+    return {
+        "units": units,
+        "messages": sent,
+        "received": stats["received"],
+        "connections": stats["connections"],
+        "seconds": seconds,
+        "units_per_s": round(units / seconds, 1),
+        "messages_per_s": round(sent / seconds, 1),
+        "task_runs": units,
+    }
+
+
+def _one_baseline_run(
+    folder: Path, units: int, sink: common.SmtpSink
+) -> tuple[float, int, dict[str, Any]]:
     from sqlmodel import select
 
     from models.campaign import CampaignUnit
     from models.db import session_scope
 
-    with common.database("sqlite", folder / "baseline") as _url:
+    with common.database("sqlite", folder) as _url:
         campaign, now = _seed(units)
         with session_scope() as session:
             unit_ids = sorted(
@@ -170,17 +189,7 @@ def run_baseline(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, A
         timer = common.Timer()
         sent = naive(common.CAMPAIGN_CODE, unit_ids, now)
         seconds = timer()
-        stats = sink.stats()
-    return {
-        "units": units,
-        "messages": sent,
-        "received": stats["received"],
-        "connections": stats["connections"],
-        "seconds": seconds,
-        "units_per_s": round(units / seconds, 1),
-        "messages_per_s": round(sent / seconds, 1),
-        "task_runs": units,
-    }
+        return seconds, sent, sink.stats()
 
 
 # ------------------------------------------------------------------------------------------
@@ -397,8 +406,12 @@ def run_recovery(folder: Path, sink: common.SmtpSink) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     quick = common.quick()
-    parser.add_argument("--units", type=int, default=1000 if quick else 10_000)
-    parser.add_argument("--baseline-units", type=int, default=100 if quick else 300)
+    # Quick mode: 6,000 units, where the flow's fixed start (~1.5 s) weighs as in the full run
+    # (within 0.1 of its ratios, tests.bench.predict), and the baseline at full size (~4 s):
+    # at 100 units its own start halved its rate. The recovery, not a ratio, waits out a 45 s
+    # lease: full runs only.
+    parser.add_argument("--units", type=int, default=6000 if quick else 10_000)
+    parser.add_argument("--baseline-units", type=int, default=300)
     parser.add_argument("--prefect-backend", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--skip-baseline", action="store_true", help="(for profiling)")
     parser.add_argument(
@@ -407,7 +420,9 @@ def main() -> None:
         default=2,
         help="TONVINH_SMTP_CONNECTIONS (2 measured best on 2 cores: the SMTP server needs one)",
     )
-    parser.add_argument("--skip-recovery", action="store_true", help="(for profiling)")
+    parser.add_argument(
+        "--skip-recovery", action="store_true", default=quick, help="(quick mode, profiling)"
+    )
     args = parser.parse_args()
     common.prefect_quiet()
     with (
@@ -467,11 +482,12 @@ def main() -> None:
         "ge_10x_baseline": out["ratio_vs_baseline"] >= 10,
         "ge_half_ceiling": out["fraction_of_ceiling"] >= 0.5,
         "rss_le_400mb": out["peak_rss_mb"] <= 400,
-        "recovery_le_60s": recovery is not None and recovery["seconds"] <= 60,
-        "sigkill_repeats_le_connections": recovery is not None
-        and recovery["lost"] == 0
-        and 0 <= recovery["repeated"] <= args.connections,
     }
+    if recovery is not None:  # not run: no verdict (the quick mode)
+        out["targets"]["recovery_le_60s"] = recovery["seconds"] <= 60
+        out["targets"]["sigkill_repeats_le_connections"] = (
+            recovery["lost"] == 0 and 0 <= recovery["repeated"] <= args.connections
+        )
     common.emit(out)
 
 

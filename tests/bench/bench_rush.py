@@ -140,7 +140,7 @@ def run_level(folder: Path, lists: dict[str, bytes], clients: int, rows: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     quick = common.quick()
-    parser.add_argument("--units", type=int, default=300 if quick else 2000)
+    parser.add_argument("--units", type=int, default=200 if quick else 2000)
     parser.add_argument("--rows", type=int, default=50)
     parser.add_argument("--clients", default="20,100")
     args = parser.parse_args()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 from datetime import datetime
 from pathlib import Path
@@ -259,14 +260,18 @@ def _uses_index(kind: str, plan: list[str]) -> bool:
             and not line.split()[1].startswith("anon_")
         ]
         return "INDEX" in text and not scans
-    return "INDEX" in text and "SEQ SCAN" not in text
+    # The status lists every unit of the campaign, one row each: reading ``unit`` and
+    # ``campaignunit`` whole is the plan (the bench has one campaign, so no index can narrow
+    # them); the large tables summed per unit (dossiers, emails) must be read by an index.
+    whole = set(re.findall(r"SEQ SCAN ON (\w+)", text)) - {"UNIT", "CAMPAIGNUNIT"}
+    return "INDEX" in text and not whole
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     quick = common.quick()
-    parser.add_argument("--units", type=int, default=2000 if quick else 10_000)
-    parser.add_argument("--nominations", type=int, default=10_000 if quick else 50_000)
+    parser.add_argument("--units", type=int, default=1000 if quick else 10_000)
+    parser.add_argument("--nominations", type=int, default=5000 if quick else 50_000)
     parser.add_argument("--runs", type=int, default=5 if quick else 7)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
