@@ -286,6 +286,7 @@ def test_the_reminder_goes_to_non_voters_only_and_names_nobody_else(
         assert len(mentioned) == 1 and row.link_member_id is not None
 
 
+@pytest.mark.slow  # the real `tonvinh` in a child process: run by `make test`, not test-fast
 def test_the_secretary_imports_members_from_the_command_line(database: str, tmp_path: Path) -> None:
     """`tonvinh council members import`: a bad file is refused whole, row and column named in
     Vietnamese (exit 2); a good one is saved; `tonvinh council CODE …` is still the typed tally."""
