@@ -28,15 +28,15 @@ def unit_of(nodeid: str) -> str:
 def longest_first(items: list[pytest.Item]) -> None:
     """Reorder ``items`` in place: units with the most slow tests first, then by size; the order
     within a unit is kept. Deterministic, as every worker must collect the same order."""
-    slow = Counter(unit_of(item.nodeid) for item in items if item.get_closest_marker("slow"))
-    size = Counter(unit_of(item.nodeid) for item in items)
-    items.sort(
-        key=lambda item: (
-            -slow[unit_of(item.nodeid)],
-            -size[unit_of(item.nodeid)],
-            unit_of(item.nodeid),
-        )
-    )
+    units = {item.nodeid: unit_of(item.nodeid) for item in items}
+    slow = Counter(units[item.nodeid] for item in items if item.get_closest_marker("slow"))
+    size = Counter(units.values())
+
+    def rank(item: pytest.Item) -> tuple[int, int, str]:
+        unit = units[item.nodeid]
+        return -slow[unit], -size[unit], unit
+
+    items.sort(key=rank)
 
 
 class LongestFirstScheduling(LoadFileScheduling):
