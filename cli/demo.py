@@ -44,7 +44,7 @@ from models import clock
 from models.audit import AuditEntity, AuditEvent
 from models.campaign import Campaign, CampaignUnit
 from models.clock import VN_TZ
-from models.db import engine_for, session_scope
+from models.db import clear_engines, session_scope
 from models.migrate import upgrade
 from models.nomination import (
     InitiativeLevel,
@@ -163,7 +163,7 @@ def _configure(var_dir: Path, smtp_port: int) -> None:
         }
     )
     get_settings.cache_clear()
-    engine_for.cache_clear()
+    clear_engines()
 
 
 class DemoOutputs(BaseModel):

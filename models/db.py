@@ -74,8 +74,19 @@ def new_engine(url: str) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
+def _engine(url: str) -> Engine:
     return new_engine(url)
+
+
+def engine_for(url: str) -> Engine:
+    """The process's one engine for the database at ``url``, however the URL names the driver:
+    the migrations (``postgresql+psycopg://``) and the settings (``postgresql://``) share it."""
+    return _engine(normalise_url(url))
+
+
+def clear_engines() -> None:
+    """Forget the engines (tests and the demo point the settings at another database)."""
+    _engine.cache_clear()
 
 
 def get_engine() -> Engine:

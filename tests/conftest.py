@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from xdist.remote import Producer
 
-from models.db import engine_for, normalise_url
+from models.db import clear_engines, engine_for, normalise_url
 from models.migrate import upgrade
 from models.settings import get_settings
 from tests.browser import chromium, page, screenshots
@@ -41,7 +41,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> object 
 
 def _reset_caches() -> None:
     get_settings.cache_clear()
-    engine_for.cache_clear()
+    clear_engines()
 
 
 # As deployed (deploy/README.md): tonvinh's tables in a schema of their own, named by the URL's
@@ -50,19 +50,12 @@ SCHEMA = "tonvinh"
 
 
 def _postgres_admin() -> Engine:
-    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://")
-    return create_engine(url, isolation_level="AUTOCOMMIT")
+    return create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
 
 
 def _postgres_url(database_name: str) -> str:
     database = make_url(POSTGRES_URL).set(database=database_name)
     return f"{database.render_as_string(hide_password=False)}?options=-csearch_path%3D{SCHEMA}"
-
-
-def _dispose(url: str) -> None:
-    """Close the engines kept for ``url``, as given and as normalised (the migrations')."""
-    engine_for(url).dispose()
-    engine_for(normalise_url(url)).dispose()
 
 
 def _migrate(url: str, var_dir: Path) -> None:
@@ -71,7 +64,7 @@ def _migrate(url: str, var_dir: Path) -> None:
         patch.setenv("TONVINH_VAR_DIR", str(var_dir))
         _reset_caches()
         upgrade()
-        _dispose(url)  # a template must have no connection left to be copied
+        engine_for(url).dispose()  # a template must have no connection left to be copied
         _reset_caches()
 
 
@@ -92,7 +85,7 @@ def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     admin = _postgres_admin()
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    template = create_engine(_postgres_url(name).replace("postgresql://", "postgresql+psycopg://"))
+    template = create_engine(normalise_url(_postgres_url(name)))
     with template.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
     template.dispose()
@@ -124,7 +117,7 @@ def database(
     monkeypatch.setenv("TONVINH_DATABASE_URL", url)
     _reset_caches()
     yield url
-    _dispose(url)
+    engine_for(url).dispose()
     _reset_caches()
     if copy is not None:
         # FORCE: a process the test started and left (a killed runner's pool) must not keep

@@ -155,28 +155,12 @@ def run_baseline(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, A
     """One run of the naive design. Not the best of three, as the ceiling: its hundreds of
     task runs keep the Prefect server busy long after, and a second run measured 10.6 s and a
     third 18.3 s against the first's 3.1 s (2026-12-07)."""
-    seconds, sent, stats = _one_baseline_run(folder / "baseline", units, sink)
-    return {
-        "units": units,
-        "messages": sent,
-        "received": stats["received"],
-        "connections": stats["connections"],
-        "seconds": seconds,
-        "units_per_s": round(units / seconds, 1),
-        "messages_per_s": round(sent / seconds, 1),
-        "task_runs": units,
-    }
-
-
-def _one_baseline_run(
-    folder: Path, units: int, sink: common.SmtpSink
-) -> tuple[float, int, dict[str, Any]]:
     from sqlmodel import select
 
     from models.campaign import CampaignUnit
     from models.db import session_scope
 
-    with common.database("sqlite", folder) as _url:
+    with common.database("sqlite", folder / "baseline") as _url:
         campaign, now = _seed(units)
         with session_scope() as session:
             unit_ids = sorted(
@@ -189,7 +173,17 @@ def _one_baseline_run(
         timer = common.Timer()
         sent = naive(common.CAMPAIGN_CODE, unit_ids, now)
         seconds = timer()
-        return seconds, sent, sink.stats()
+        stats = sink.stats()
+    return {
+        "units": units,
+        "messages": sent,
+        "received": stats["received"],
+        "connections": stats["connections"],
+        "seconds": seconds,
+        "units_per_s": round(units / seconds, 1),
+        "messages_per_s": round(sent / seconds, 1),
+        "task_runs": units,
+    }
 
 
 # ------------------------------------------------------------------------------------------

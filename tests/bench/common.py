@@ -126,7 +126,7 @@ def quick() -> bool:
 
 def configure(var_dir: Path, database_url: str = "", smtp_port: int = 8025) -> None:
     """Point the product's settings at this benchmark's own folder, database and SMTP server."""
-    from models.db import engine_for
+    from models.db import clear_engines
     from models.settings import get_settings
 
     os.environ.update(
@@ -140,7 +140,7 @@ def configure(var_dir: Path, database_url: str = "", smtp_port: int = 8025) -> N
         }
     )
     get_settings.cache_clear()
-    engine_for.cache_clear()
+    clear_engines()
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from models.clock import VN_TZ
-from models.db import engine_for, get_engine, normalise_url
+from models.db import clear_engines, engine_for, get_engine, normalise_url
 from models.settings import Settings, get_settings
 from notifications.smtp_server import MailboxServer
 
@@ -147,7 +147,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 
 def _reset_caches() -> None:
     get_settings.cache_clear()
-    engine_for.cache_clear()
+    clear_engines()
 
 
 @pytest.fixture(params=BACKENDS)
