@@ -11,7 +11,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.events import emit_event
+from prefect.settings import PREFECT_API_URL
 from prefect.states import State
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +31,13 @@ def _to_prefect(
     related: list[events.Resource],
     payload: dict[str, Any],
 ) -> None:
-    emit_event(event=name, resource=resource, related=related or None, payload=payload)
+    # Only where a server is there to receive: inside a run (which has its server, throwaway
+    # or not), or with an API URL configured. Elsewhere (a command that imported the flows but
+    # runs none, a service called outside any run) Prefect would start a throwaway server for
+    # this one event, which nobody can read: ~11 s of CPU, and it stays up with the process.
+    in_a_run = FlowRunContext.get() is not None or TaskRunContext.get() is not None
+    if in_a_run or PREFECT_API_URL.value():
+        emit_event(event=name, resource=resource, related=related or None, payload=payload)
 
 
 # Whatever the services announce while a flow runs becomes a Prefect event.

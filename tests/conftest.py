@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,28 @@ __all__ = ["chromium", "page", "screenshots"]
 
 # The throwaway Prefect server sends no telemetry (this machine has no internet anyway).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _one_certificate_bundle() -> str:
+    """A CA file holding one certificate of certifi's bundle. Every Prefect client builds a TLS
+    context from its CA file even for plain HTTP: parsing certifi's whole bundle takes ~17 ms,
+    and a flow run makes some twenty clients. The tests' Prefect servers are plain HTTP on
+    loopback, so no certificate is ever checked against it."""
+    import certifi
+
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    end = "-----END CERTIFICATE-----"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    path = Path(tempfile.gettempdir()) / "tonvinh-tests-one-ca.pem"
+    if not path.is_file():
+        spare = path.with_name(f"{path.name}.{uuid.uuid4().hex}")
+        spare.write_text(first + "\n", encoding="ascii")
+        spare.replace(path)  # whole or absent: the test workers may write it at once
+    return str(path)
+
+
+# Inherited by every child a test starts (commands, the scheduler, the `make up` stack).
+os.environ.setdefault("PREFECT_API_SSL_CERT_FILE", _one_certificate_bundle())
 
 POSTGRES_URL = os.environ.get("TONVINH_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
