@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -390,10 +391,36 @@ def _is_structure(name: str, roles: set[str]) -> bool:
 
 def _charge_sizing(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) -> None:
     """Charge what opening parses of a worksheet: openpyxl's own sizing step, run here on a
-    metered stream. It stops at ``<dimension>``; without one it reads the whole sheet."""
+    metered stream. It stops at ``<dimension>``; without one it reads the whole sheet.
+
+    A sheet that plainly states its size near its start (as every sheet Excel or our writer
+    saves does: ``_states_its_size``) is charged for that head alone: the sizing step would
+    stop there too, but parsing its first 16 KB took ~7% of the portal's CPU per upload."""
     with archive.open(info) as stream:
         metered = budget.metered(stream, part_markup=budget.limits.max_unsized_markup)
+        if _states_its_size(metered.read(_SHEET_HEAD)):
+            return
+    with archive.open(info) as stream:  # anything else: the real step, from the start
+        metered = budget.metered(stream, part_markup=budget.limits.max_unsized_markup)
         WorkSheetParser(metered, []).parse_dimensions()
+
+
+_SHEET_HEAD = 4096
+_XML_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^>]*\?>")
+_DIMENSION = re.compile(rb"<dimension\b")
+
+
+def _states_its_size(head: bytes) -> bool:
+    """``<dimension>`` comes in ``head`` before the rows (``<sheetData``), with nothing before
+    it but plain elements: no comment, CDATA, doctype or processing instruction (after the
+    XML declaration) that could hold the same text without being the element. Anything
+    unusual returns False, and the real sizing step decides."""
+    dimension = _DIMENSION.search(head)
+    if dimension is None:
+        return False
+    declaration = _XML_DECLARATION.match(head)
+    before = head[declaration.end() if declaration else 0 : dimension.start()]
+    return b"<!" not in before and b"<?" not in before and b"sheetData" not in before
 
 
 def _charge_whole(

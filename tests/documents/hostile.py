@@ -73,12 +73,18 @@ def _last_row(xml: bytes) -> int:
 
 
 def _write_sheet(
-    source: Path, target: Path, rows: Callable[[int], Iterable[bytes]], *, dimension: str | None
+    source: Path,
+    target: Path,
+    rows: Callable[[int], Iterable[bytes]],
+    *,
+    dimension: str | None,
+    in_its_place: bytes = b"",
 ) -> Path:
-    """The template with ``rows(first_free_row)`` streamed after its own rows."""
+    """The template with ``rows(first_free_row)`` streamed after its own rows; without a
+    ``dimension``, ``in_its_place`` where the element was."""
     before, close, after = _sheet_parts(source)
     if dimension is None:
-        before = re.sub(rb"<dimension [^>]*/>", b"", before)
+        before = re.sub(rb"<dimension [^>]*/>", in_its_place, before)
     else:
         before = re.sub(
             rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), before
@@ -119,15 +125,22 @@ def inflated_xml(source: Path, target: Path, gigabytes: float = 1.0) -> Path:
 
 
 def blank_row_flood(
-    source: Path, target: Path, last_row: int = 4_000_003, *, dimension: bool = True
+    source: Path,
+    target: Path,
+    last_row: int = 4_000_003,
+    *,
+    dimension: bool = True,
+    in_its_place: bytes = b"",
 ) -> Path:
     """Millions of empty ``<row>`` elements after the real rows, the sheet declaring them all
-    (or, without ``dimension``, declaring nothing, so opening must size it by reading it)."""
+    (or, without ``dimension``, declaring nothing, so opening must size it by reading it;
+    ``in_its_place`` then stands where the element was: a look-alike that is none)."""
 
     def rows(first: int) -> Iterator[bytes]:
         return _blocks(b'<row r="%d"/>' % number for number in range(first, last_row + 1))
 
-    return _write_sheet(source, target, rows, dimension=f"A1:R{last_row}" if dimension else None)
+    declared = f"A1:R{last_row}" if dimension else None
+    return _write_sheet(source, target, rows, dimension=declared, in_its_place=in_its_place)
 
 
 def error_flood(source: Path, target: Path, count: int = 300_000) -> Path:

@@ -47,6 +47,21 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "unsized_flood": hostile.blank_row_flood(
             template, folder / "unsized.xlsx", 300_000, dimension=False
         ),
+        # Its size only in text a parser skips: a comment, a processing instruction.
+        "size_in_a_comment": hostile.blank_row_flood(
+            template,
+            folder / "size_in_a_comment.xlsx",
+            300_000,
+            dimension=False,
+            in_its_place=b'<!-- <dimension ref="A1:R5"/> -->',
+        ),
+        "size_in_an_instruction": hostile.blank_row_flood(
+            template,
+            folder / "size_in_an_instruction.xlsx",
+            300_000,
+            dimension=False,
+            in_its_place=b'<?note <dimension ref="A1:R5"/> ?>',
+        ),
         "error_flood": hostile.error_flood(template, folder / "error_flood.xlsx", 300_000),
         "fat_rows": hostile.fat_rows(template, folder / "fat_rows.xlsx"),
         "styles": hostile.styles_bomb(template, folder / "styles.xlsx"),
@@ -143,10 +158,12 @@ def test_a_stylesheet_of_a_hundred_thousand_formats(
 def test_an_unsized_sheet_too_large_to_open(
     files: dict[str, Path], awards: list[AwardChoice]
 ) -> None:
-    """Without <dimension>, opening would read all 300,000 rows to size the sheet."""
-    error = only_error(rejected(files["unsized_flood"], awards))
-    assert error.code == "too_much_data"
-    assert "không ghi kích thước các sheet" in error.reason_vi
+    """Without <dimension>, opening would read all 300,000 rows to size the sheet; the same
+    when the only <dimension> is text inside a comment or a processing instruction."""
+    for name in ("unsized_flood", "size_in_a_comment", "size_in_an_instruction"):
+        error = only_error(rejected(files[name], awards))
+        assert error.code == "too_much_data", name
+        assert "không ghi kích thước các sheet" in error.reason_vi, name
 
 
 # --------------------------------------------------------------------------------------------
