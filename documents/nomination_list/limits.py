@@ -8,10 +8,10 @@ Whatever arrives, the reader answers within a budget fixed in advance, in three 
    declared size, so a zip bomb is refused on what it declares.
 2. **What openpyxl parses when it opens the workbook**, measured before it does: every part is
    read as a stream and its markup counted, except each worksheet's rows, which opening does
-   not parse when a ``<dimension>`` gives the sheet's size (openpyxl's own sizing step is run
-   on a metered stream to find out; a sheet without one must be small). Parts that become
-   Python objects one element at a time (styles, the workbook, relationships) have a small
-   budget of their own: each element costs them ~20 µs and ~2 KB.
+   not parse when a ``<dimension>`` gives the sheet's size (found in the sheet's first few KB,
+   or else by openpyxl's own sizing step on a metered stream; a sheet without one must be
+   small). Parts that become Python objects one element at a time (styles, the workbook,
+   relationships) have a small budget of their own: each element costs them ~20 µs and ~2 KB.
 3. **What the reader parses while it streams the rows** (:mod:`.rows`): through a
    :class:`MeteredStream` charging the same :class:`Budget`, keeping nothing but the row at
    hand, up to the template's row capacity and a run of blank rows after it.
