@@ -398,11 +398,24 @@ def _charge_sizing(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budg
     stop there too, but parsing its first 16 KB took ~7% of the portal's CPU per upload."""
     with archive.open(info) as stream:
         metered = budget.metered(stream, part_markup=budget.limits.max_unsized_markup)
-        if _states_its_size(metered.read(_SHEET_HEAD)):
-            return
-    with archive.open(info) as stream:  # anything else: the real step, from the start
-        metered = budget.metered(stream, part_markup=budget.limits.max_unsized_markup)
-        WorkSheetParser(metered, []).parse_dimensions()
+        head = metered.read(_SHEET_HEAD)
+        if not _states_its_size(head):  # anything else: the real step, from the start
+            WorkSheetParser(_Replayed(head, metered), []).parse_dimensions()
+
+
+class _Replayed:
+    """``head`` once more, then the rest of ``stream``: the bytes read to look at a sheet are
+    parsed, inflated and charged once, not read again."""
+
+    def __init__(self, head: bytes, stream: MeteredStream) -> None:
+        self._head = head
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            data, self._head = self._head, b""
+            return data
+        return self._stream.read(size)
 
 
 _SHEET_HEAD = 4096
