@@ -9,8 +9,8 @@ part of the document once it has ended, only checks that what follows the rows i
 elements and attributes before it ends (a row of the template has ~150).
 
 It relies on openpyxl's read-only internals (the sheet's ``_get_source`` and shared strings,
-``WorkSheetParser.parse_row``), pinned by ``openpyxl>=3.1,<4``; the tests read every kind of
-cell through it.
+``WorkSheetParser.parse_row`` and ``parse_cell``), pinned by ``openpyxl>=3.1,<4``; the tests
+read every kind of cell through it, and compare its cells with openpyxl's.
 """
 
 from __future__ import annotations

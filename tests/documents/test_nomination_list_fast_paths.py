@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from xml.etree.ElementTree import fromstring  # the reader's elements: its iterparse is the stdlib's
 
 import pytest
 from openpyxl.worksheet._reader import WorkSheetParser
-from openpyxl.xml.functions import fromstring
 
 from documents.nomination_list.cells import clean_line as _clean_line
 from documents.nomination_list.cells import clean_lines as _clean_lines
