@@ -33,11 +33,12 @@ def _one_certificate_bundle() -> str:
     loopback, so no certificate is ever checked against it."""
     import certifi
 
-    bundle = Path(certifi.where()).read_text(encoding="ascii")
-    end = "-----END CERTIFICATE-----"
-    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
     path = Path(tempfile.gettempdir()) / "tonvinh-tests-one-ca.pem"
-    if not path.is_file():
+    if not path.is_file():  # written once per machine, not read again by every worker
+        bundle = Path(certifi.where()).read_text(encoding="ascii")
+        end = "-----END CERTIFICATE-----"
+        begin = bundle.index("-----BEGIN CERTIFICATE-----")
+        first = bundle[begin : bundle.index(end) + len(end)]
         spare = path.with_name(f"{path.name}.{uuid.uuid4().hex}")
         spare.write_text(first + "\n", encoding="ascii")
         spare.replace(path)  # whole or absent: the test workers may write it at once

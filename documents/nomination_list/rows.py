@@ -105,10 +105,11 @@ class _CellParser(WorkSheetParser):
             or holder[0].tag != _TEXT_TAG
             or element.find(FORMULA_TAG) is not None
         ):
-            return dict(super().parse_cell(element))
+            parsed: dict[str, Any] = super().parse_cell(element)  # a new dict per cell
+            return parsed
         # Without its string, openpyxl reads the cell's place and style and leaves it blank.
         element.remove(holder)
-        cell = dict(super().parse_cell(element))
+        cell: dict[str, Any] = super().parse_cell(element)
         cell["data_type"], cell["value"] = "s", holder[0].text or ""
         return cell
 
