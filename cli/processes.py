@@ -161,6 +161,19 @@ def portal(
             ),
         ),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=32,
+            help=t(
+                "Số tiến trình phục vụ (mặc định TONVINH_PORTAL_PROCESSES hoặc 1; máy bận: bằng "
+                "số lõi CPU; chỉ với PostgreSQL).",
+                "Serving processes (default TONVINH_PORTAL_PROCESSES or 1; a busy host: its "
+                "number of cores; PostgreSQL only).",
+            ),
+        ),
+    ] = None,
 ) -> None:
     from models.migrate import upgrade
     from models.settings import get_settings
@@ -169,6 +182,19 @@ def portal(
     settings = get_settings()
     address = host or settings.portal_host
     number = port or settings.portal_port
+    workers = processes or settings.portal_processes
+    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
+        # Two uploads of one unit are serialised inside one process; across processes only
+        # PostgreSQL's row lock does it.
+        err_console.print(
+            t(
+                f"[red]Với SQLite, cổng chỉ chạy một tiến trình (đang đặt {workers}): bỏ "
+                "--processes / TONVINH_PORTAL_PROCESSES, hoặc dùng PostgreSQL.[/red]",
+                f"[red]With SQLite the portal runs one process ({workers} asked): drop "
+                "--processes / TONVINH_PORTAL_PROCESSES, or use PostgreSQL.[/red]",
+            )
+        )
+        raise typer.Exit(2)
     run_operator(upgrade)
     console.print(
         t(
@@ -180,4 +206,9 @@ def portal(
         soft_wrap=True,
     )
     sys.stdout.flush()
-    serve(address, number, forwarded_allow_ips=forwarded_allow_ips)
+    serve(
+        address,
+        number,
+        forwarded_allow_ips=forwarded_allow_ips,
+        workers=workers,
+    )

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     portal_port: int = Field(
         default=8030, ge=1, le=65535, description="Port `tonvinh portal` listens on."
     )
+    portal_processes: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes `tonvinh portal` serves with (uvicorn workers sharing its port). "
+        "Each uses one core at most: a busy host runs as many as it has cores. PostgreSQL only "
+        "(with SQLite, one). The throttle on unknown links and the upload queue count per "
+        "process.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Signs the portal's anti-forgery tokens and operator sessions. Empty: "

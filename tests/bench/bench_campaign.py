@@ -106,18 +106,28 @@ def main() -> None:
     parser.add_argument("--per-unit", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8, help="units uploading at once")
     parser.add_argument("--backend", default="postgresql", choices=["sqlite", "postgresql"])
+    # As deploy/systemd/tonvinh.env.example sets them for a 2-core host.
+    parser.add_argument("--portal-processes", type=int, default=2)
+    parser.add_argument("--smtp-connections", type=int, default=4)
     args = parser.parse_args()
     common.prefect_quiet()
     os.environ["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = os.environ.get(
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "30"
     )
-    out: dict[str, Any] = {"scenario": "campaign", "units": args.units, "backend": args.backend}
+    out: dict[str, Any] = {
+        "scenario": "campaign",
+        "units": args.units,
+        "backend": args.backend,
+        "portal_processes": args.portal_processes,
+        "smtp_connections": args.smtp_connections,
+    }
     with (
         common.scratch("campaign") as folder,
         common.SmtpSink() as sink,
         common.prefect_server(folder, args.backend) as server,
     ):
         os.environ["TONVINH_SMTP_PORT"] = str(sink.port)
+        os.environ["TONVINH_SMTP_CONNECTIONS"] = str(args.smtp_connections)
         with common.database(args.backend, folder / "var"):
             result = run_campaign(folder, args, sink)
         out.update(result)
@@ -314,7 +324,9 @@ def run_campaign(folder: Path, args: argparse.Namespace, sink: common.SmtpSink) 
         portal = contextlib.ExitStack()
         with untimed():
             base, pid = portal.enter_context(
-                portal_client.portal_process({"TONVINH_NOW": now.isoformat()}, folder / "portal")
+                portal_client.portal_process(
+                    {"TONVINH_NOW": now.isoformat()}, folder / "portal", args.portal_processes
+                )
             )
         try:
             uploads = [(links[code], path, path.name) for code, path in sent_on[day]]
