@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from portal.logs import log_config
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 APP = "portal.server:served_app"
 
 
-def served_app() -> Any:
+def served_app() -> FastAPI:
     """The app as ``tonvinh portal`` serves it, built in each worker process. Everything loaded
     by then (the app, FastAPI, SQLAlchemy, openpyxl: some 300,000 objects) lives as long as the
     process, so it is moved out of the garbage collector's reach: a full collection then walks

@@ -1,6 +1,7 @@
 """`tonvinh portal --processes 2`: two serving processes on one port behave as one portal. A form
 one process served is accepted by the other (they sign with one key, made once however they
-race to make it), a unit's list is stored once, and stopping the portal stops them all."""
+race to make it), a unit's list is stored once, both log with the link redacted, and stopping
+the portal stops them all."""
 
 from __future__ import annotations
 
@@ -89,12 +90,10 @@ def two_processes(campaign: Campaign, database: str, tmp_path: Path) -> Iterator
         "TONVINH_NOW": at(campaign.dispatch_on, 10).isoformat(),
     }
     command = ["portal", "--host", "127.0.0.1", "--port", str(port), "--processes", "2"]
-    process = subprocess.Popen(
-        [str(BIN / "tonvinh"), *command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (tmp_path / "portal.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(BIN / "tonvinh"), *command], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     served = Served(f"http://127.0.0.1:{port}", port, process)
     try:
         deadline = time.monotonic() + 60
@@ -161,6 +160,10 @@ def test_a_form_from_one_process_is_taken_by_the_other_and_stop_ends_both(
     assert two_processes.process.wait(30) == 0
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or _cmdline(pid) == b"", f"{pid} still runs"
+    # Both processes' access logs, with the link redacted.
+    logged = (tmp_path / "portal.log").read_text(encoding="utf-8")
+    assert logged.count('"POST /nop/…/nop-danh-sach HTTP/1.1" 200') == 1
+    assert campaign.token(unit) not in logged
 
 
 def test_with_sqlite_more_than_one_process_is_refused(tmp_path: Path) -> None:
