@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -23,8 +24,14 @@ def served_app() -> FastAPI:
     the reader's CPU per list fell by ~30% in tests/bench/bench_rush's lists). Only a process
     that does nothing but serve does it: the portal embedded in a demo or a test shares its
     process with other work."""
+    from notifications.forking import die_with_parent
     from portal.app import create_app
 
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None and supervisor.pid is not None:
+        # One of ``--processes N``: it dies with its supervisor, even a SIGKILLed one, instead
+        # of serving on alone (systemd stops the whole group anyway; a shell or a test does not).
+        die_with_parent(supervisor.pid)
     app = create_app()
     gc.collect()
     gc.freeze()

@@ -1,7 +1,7 @@
 """`tonvinh portal --processes 2`: two serving processes on one port behave as one portal. A form
 one process served is accepted by the other (they sign with one key, made once however they
 race to make it), a unit's list is stored once, both log with the link redacted, and stopping
-the portal stops them all."""
+the portal, even with SIGKILL, stops them all."""
 
 from __future__ import annotations
 
@@ -164,6 +164,20 @@ def test_a_form_from_one_process_is_taken_by_the_other_and_stop_ends_both(
     logged = (tmp_path / "portal.log").read_text(encoding="utf-8")
     assert logged.count('"POST /nop/…/nop-danh-sach HTTP/1.1" 200') == 1
     assert campaign.token(unit) not in logged
+
+
+def test_a_killed_portal_leaves_no_serving_process_behind(two_processes: Served) -> None:
+    """SIGKILL gives the supervisor no chance to stop its processes: they end with it rather
+    than serve on alone (systemd would stop the whole group; a shell or a test does not)."""
+    workers = two_processes.workers()
+    two_processes.process.kill()
+    two_processes.process.wait(30)
+    deadline = time.monotonic() + 10
+    while any(_cmdline(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a serving process outlived the killed portal"
+        time.sleep(0.1)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(two_processes.url + "/", timeout=2)
 
 
 def test_with_sqlite_more_than_one_process_is_refused(tmp_path: Path) -> None:
