@@ -10,9 +10,13 @@ delivered to the SMTP server: each unit's link is read back from its email, as a
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +33,7 @@ from models import clock
 from models.db import session_scope
 from models.nomination import NominationCreate
 from models.settings import get_settings
-from notifications.smtp_server import MailboxServer, read_mailbox
+from notifications.smtp_server import MailboxServer, free_port, read_mailbox
 from portal.app import create_app
 from portal.embedded import running_portal
 from portal.security import MissThrottle
@@ -57,6 +61,40 @@ def portal() -> Iterator[Portal]:
     app = create_app()
     with running_portal(app, log_level="info") as url:
         yield Portal(url, app)
+
+
+BIN = Path(sys.executable).parent
+
+
+@contextlib.contextmanager
+def portal_subprocess(
+    env: dict[str, str], *options: str, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`tonvinh portal` in its own process (as deployed, not in a thread) on a free loopback
+    port, with ``env`` and ``options``, its output in ``log`` (or dropped); yields its URL and
+    process once it answers, and stops it afterwards if it still runs."""
+    port = free_port()
+    command = [str(BIN / "tonvinh"), "portal", "--host", "127.0.0.1", "--port", str(port)]
+    with contextlib.ExitStack() as files:
+        output: Any = files.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(
+            [*command, *options], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "no portal"
+                time.sleep(0.2)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(20)
 
 
 @dataclass

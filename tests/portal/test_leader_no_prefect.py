@@ -5,9 +5,6 @@ otherwise start a throwaway Prefect server of its own that knows no run."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,44 +15,25 @@ import pytest
 from cli.demo_leader import leader_links
 from models.db import session_scope
 from models.settings import get_settings
-from notifications.smtp_server import MailboxServer, free_port
+from notifications.smtp_server import MailboxServer
 from services.campaigns import load_campaign
 from services.leadership import invite_leader
 from services.mail import deliver_and_report
 from services.units import import_units
 from tests.flows.conftest import SAMPLE, at
 from tests.portal.leader_support import NAMES, UNITS, sample_unit_codes, to_approval
+from tests.portal.support import portal_subprocess
 
 CODE = "tdkt-2018"
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def lone_portal(database: str, tmp_path: Path) -> Iterator[str]:
     """`tonvinh portal` in its own process, on the test's database, with no Prefect API."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "TONVINH_DATABASE_URL": database}
-    process = subprocess.Popen(
-        [str(BIN / "tonvinh"), "portal", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, "no portal"
-                time.sleep(0.2)
+    with portal_subprocess(env) as (url, _process):
         yield url
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 def test_without_prefect_the_page_says_to_use_the_prefect_ui(
