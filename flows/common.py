@@ -119,15 +119,16 @@ class StageRun(DeliveryCounts):
     retries=2,
     retry_delay_seconds=[10, 60],
 )
-def deliver_outbox(now: datetime) -> DeliveryCounts:
+def deliver_outbox(now: datetime, queue: Callable[[], object] | None = None) -> DeliveryCounts:
     """Send every pending email over one SMTP connection (``TONVINH_SMTP_CONNECTIONS`` of them,
     each a forked process with its own claimed batches, when more).
 
     Each message's result commits as soon as the server answers, so a retry of this task (or a
     crash) repeats at most the message each connection had in flight; transient failures stay
-    pending with a backoff and are picked up by the next run.
+    pending with a backoff and are picked up by the next run. ``queue``: the stage's queueing
+    task, run here while the connections already send what it commits (``flows.remind``).
     """
-    report = deliver_and_report(now).report
+    report = deliver_and_report(now, queue).report
     # The counts are the run's result; the failed ids are in the event.
     return DeliveryCounts(
         sent=report.sent,

@@ -30,9 +30,15 @@ class ReminderRun(QueuedReminders, StageRun):
 
 @flow(name="send-reminders", log_prints=True)
 def send_reminders(campaign_code: str, now: datetime | None = None) -> ReminderRun:
-    """Nudge every unit that is behind with the step of the ladder due now, then deliver."""
+    """Nudge every unit that is behind with the step of the ladder due now, and deliver.
+
+    The queueing runs inside the delivery: its SMTP connections send each chunk of reminders
+    as it is committed while the next is rendered (one busy core and the connections' waits
+    on the server overlap instead of following each other)."""
     moment = resolve(now)
-    queued = enqueue_due_reminders_task(campaign_code, moment)
-    delivery = deliver_outbox(moment)
+    queued: list[QueuedReminders] = []
+    delivery = deliver_outbox(
+        moment, queue=lambda: queued.append(enqueue_due_reminders_task(campaign_code, moment))
+    )
     publish_campaign_artifacts(campaign_code, moment)
-    return ReminderRun(campaign=campaign_code, **queued.model_dump(), **delivery.model_dump())
+    return ReminderRun(campaign=campaign_code, **queued[0].model_dump(), **delivery.model_dump())

@@ -85,6 +85,8 @@ from notifications.mailer import (
 log = logging.getLogger(__name__)
 
 BACKOFF_MINUTES: tuple[int, ...] = (1, 5, 15, 60, 120, 240, 480)
+# How often a connection with nothing due looks again while the stage is still queueing.
+QUEUE_POLL_SECONDS = 0.02
 MAX_ATTEMPTS = 8
 ACTOR = "mailer"
 
@@ -318,6 +320,7 @@ def deliver_pending(
     batch_size: int = 200,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    queue: Callable[[], object] | None = None,
 ) -> DeliveryReport:
     """Send every due pending row; see the module docstring.
 
@@ -325,16 +328,27 @@ def deliver_pending(
     its own claimed batches), the lease and the deadlines; the database is the configured one
     (``models.db``). ``progress(done, total)`` is called after each row. ``limit`` caps the rows
     handled (on one connection).
+
+    ``queue()``, the stage's queueing (committing chunk by chunk), runs first with one
+    connection; with several, once their processes are forked (one forked while another thread
+    was inside SQLite hung on its lock), while they send each committed chunk.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     moment = to_vn(now)
     engine = get_engine()
     with Session(engine) as session:
-        total = count_due(session, moment)
         fault = faults.open_fault(session)
+    if queue is not None and (fault or limit is not None or settings.smtp_connections < 2):
+        queue()
+        queue = None
+    with Session(engine) as session:
+        total = count_due(session, moment)
     if limit is not None:
         total = min(total, limit)
+    if queue is not None:
+        # How many rows will be due is not known yet: as many connections as configured.
+        total = max(total, settings.smtp_connections * batch_size)
     run = _Run(settings, moment, total, progress)
     run.fault_open = fault is not None
     if total and not faults.may_try(fault, settings):
@@ -349,7 +363,7 @@ def deliver_pending(
     if connections == 1:
         run.over_one_connection(engine, batch_size, limit)
     elif connections > 1:
-        run.in_processes(engine, batch_size, connections)
+        run.in_processes(engine, batch_size, connections, queue)
     with Session(engine) as session:
         pending_left = count_pending(session)
     report = run.report(pending_left)
@@ -399,6 +413,8 @@ class _Run:
         # problem): a process-shared event when they are processes (``in_processes``).
         self.lock = threading.Lock()
         self.halted: threading.Event | EventType = threading.Event()
+        # Set while the stage is still queueing (``deliver_pending``'s ``queue``).
+        self.queueing: threading.Event | EventType = threading.Event()
 
     def over_one_connection(self, engine: Engine, batch_size: int, limit: int | None) -> None:
         """Open one SMTP connection and send claimed batches over it until none is due."""
@@ -416,7 +432,9 @@ class _Run:
                 )
             self.deliver(engine, mailer, batch_size, limit, unreachable)
 
-    def in_processes(self, engine: Engine, batch_size: int, connections: int) -> None:
+    def in_processes(
+        self, engine: Engine, batch_size: int, connections: int, queue: Callable[[], object] | None
+    ) -> None:
         """``connections`` SMTP connections at once, each in a process of its own (forked, so
         nothing is imported again) with its own claimed batches, its own database connection and
         a commit per message: the wait for one server's answer overlaps another's, and so does
@@ -427,6 +445,9 @@ class _Run:
         process records a configuration fault one of them met, once."""
         context = multiprocessing.get_context("fork")
         self.halted = context.Event()
+        self.queueing = context.Event()
+        if queue is not None:
+            self.queueing.set()
         readers: dict[PipeEnd, BaseProcess] = {}
         with forking.frozen_heap():
             for index in range(connections):
@@ -440,6 +461,13 @@ class _Run:
                 process.start()
                 writer.close()
                 readers[reader] = process
+        failed: BaseException | None = None
+        try:  # meanwhile the connections send what it commits (and, if it fails, what it did)
+            if queue is not None:
+                queue()
+        except BaseException as exc:
+            failed = exc
+        self.queueing.clear()
         errors: list[str] = []
         met: tuple[MailFaultKind, str | None] | None = None
         while readers:
@@ -464,6 +492,8 @@ class _Run:
         if met is not None:
             with engine.connect() as connection:
                 self.record_fault(connection, *met)
+        if failed is not None:
+            raise failed
         if errors:
             raise RuntimeError(f"Outbox delivery connection failed: {errors[0]}")
 
@@ -503,9 +533,14 @@ class _Run:
                 break  # the run's own deadline: the rest stays due for the next run
             size = batch_size if limit is None else min(batch_size, limit - self.done)
             claim = Claim(settings.outbox_claim_lease_seconds)
+            # Asked before looking: a look after the queueing ended sees its last chunk.
+            queueing = self.queueing.is_set()
             with Session(engine, expire_on_commit=False) as session:
                 rows = claim.take(session, self.moment, size)
             if not rows:
+                if queueing:
+                    time.sleep(QUEUE_POLL_SECONDS)  # the stage's next chunk
+                    continue
                 break
             # One connection for the batch's writes: a Session would hand its connection back
             # to the pool (and roll it back) after every per-row commit.
@@ -633,6 +668,7 @@ class _ConnectionRun(_Run):
         super().__init__(run.settings, run.moment, run.total, None)
         self.stop_at = run.stop_at
         self.halted = run.halted
+        self.queueing = run.queueing
         self.writer = writer
         self.outcomes: list[tuple[str, int]] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -178,15 +178,16 @@ def _report_failed_emails(session: Session, failed: Sequence[OutboxMessage]) -> 
     return tuple(sorted(codes.values()))
 
 
-def deliver_and_report(now: datetime) -> Delivery:
+def deliver_and_report(now: datetime, queue: Callable[[], object] | None = None) -> Delivery:
     """Send every pending email, then report what failed for good in this run.
 
     The one delivery path: the flows' ``deliver-outbox`` task, the scheduler's background
     delivery and ``tonvinh mail requeue`` all call it, so a failure looks the same wherever it
-    happened. It opens its own sessions: each message's outcome commits on its own.
+    happened. It opens its own sessions: each message's outcome commits on its own. ``queue``:
+    the stage's queueing, overlapped with sending (``notifications.delivery.deliver_pending``).
     """
     settings = get_settings()
-    report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size)
+    report = deliver_pending(now, settings, batch_size=settings.outbox_batch_size, queue=queue)
     blocked = _report_mail_fault(report)
     if not report.failed_ids:
         return Delivery(report, (), blocked)

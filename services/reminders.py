@@ -39,6 +39,9 @@ def enqueue_due_reminders(session: Session, campaign_code: str, now: datetime) -
 
     One read of the campaign's units, one of the outbox (the ladder's memory), a pure rule in
     between; the outbox key campaign:unit:kind:tier makes a second run at the same moment a no-op.
+    Each chunk of emails commits with its audit events as soon as it is queued, so delivery can
+    send it while the next chunk is rendered (``flows.remind``); a run cut short leaves whole
+    chunks behind, and running it again queues only what is missing.
     """
     settings = get_settings()
     config = ladder_config(settings)
@@ -123,6 +126,7 @@ def enqueue_due_reminders(session: Session, campaign_code: str, now: datetime) -
                 overdue.append((unit.code, {"deadline": part.deadline.isoformat()}))
         if audit_rows:  # one multi-row insert per chunk, in the same transaction as the emails
             session.connection().execute(insert(audit.TABLE), audit_rows)
+        session.commit()
     # After the commit, and capped: one event per unit would overflow the server's event
     # queue for a 10,000-unit campaign (see services.events.publish_unit_events).
     events.after_commit(

@@ -154,7 +154,9 @@ def _naive_flow() -> Any:
 def run_baseline(folder: Path, units: int, sink: common.SmtpSink) -> dict[str, Any]:
     """One run of the naive design. Not the best of three, as the ceiling: its hundreds of
     task runs keep the Prefect server busy long after, and a second run measured 10.6 s and a
-    third 18.3 s against the first's 3.1 s (2026-12-07)."""
+    third 18.3 s against the first's 3.1 s (2026-12-07). Why: the server records those task
+    runs after the fact, and on SQLite a new run's write meets that writer and is answered 503
+    ("database is locked"); Prefect's client then waits 2 s, 4 s, … before trying again."""
     from sqlmodel import select
 
     from models.campaign import CampaignUnit
@@ -447,6 +449,8 @@ def main() -> None:
     expected = round(args.units * BEHIND_SHARE)
     messages = system["received"]
     rate = messages / system["seconds"]
+    # Since 2026-12-07 the deliver-outbox task runs the queueing too (flows.remind: its
+    # connections send while the reminders are queued), so this rate is the two together.
     deliver_s = system["tasks"].get("deliver-outbox", 0.0)
     out = {
         "scenario": "nudge",

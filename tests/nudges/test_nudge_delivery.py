@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from prefect.artifacts import Artifact
 from sqlmodel import Session
 
@@ -19,6 +20,7 @@ from flows.common import artifact_key
 from flows.remind import send_reminders
 from models.db import get_engine
 from models.outbox import OutboxStatus
+from models.settings import get_settings
 from notifications.outbox import failed_messages
 from notifications.smtp_server import MailboxServer
 from tests.nudges.support import (
@@ -216,3 +218,27 @@ def test_one_refused_recipient_of_two_is_recorded(
     pc = next(r for to, r in rows.items() if PC.head_email in to)
     assert pc.recipient_results == {PC.head_email: "accepted", PC.focal_email: "accepted"}
     assert pc.last_error is None
+
+
+def test_reminders_queued_in_chunks_all_go_in_the_same_run_once(
+    call_campaign: Callable[..., Called], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two connections send each chunk of reminders while the next is queued; the last chunk
+    still goes in the same run, and nothing goes twice."""
+    from services import reminders
+
+    called = call_campaign(VT, KT, PC)
+    monkeypatch.setattr(reminders, "CHUNK", 1)  # three chunks, three commits
+    monkeypatch.setenv("TONVINH_SMTP_CONNECTIONS", "2")
+    monkeypatch.setenv("TONVINH_OUTBOX_BATCH_SIZE", "1")
+    get_settings.cache_clear()
+
+    result = send_reminders(CODE, now=at(REMINDER_DAY, 8))
+    assert _report(result) == (3, 3, 0, 0, 0)
+    messages = called.inbox.new()
+    assert sorted(unit_of(m, called.units).code for m in messages) == sorted(
+        u.code for u in (VT, KT, PC)
+    )
+    for message in messages:
+        check_nudge(message, unit_of(message, called.units), "reminder", 5)
+    assert [r.status for r in _nudges()] == [OutboxStatus.SENT] * 3
