@@ -22,6 +22,7 @@ from sqlmodel import Session
 from models import clock
 from models.db import session_scope
 from services import events
+from services.errors import OperatorError
 from services.mail import deliver_and_report
 
 
@@ -113,11 +114,24 @@ class StageRun(DeliveryCounts):
     campaign: str
 
 
+def not_a_refusal(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Retry the delivery unless the stage's queueing inside it was refused (an unknown
+    campaign, say): a refusal says the same on every try, and the operator reads it at once."""
+    try:
+        state.result()
+    except OperatorError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
 @task(
     name="deliver-outbox",
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=[10, 60],
+    retry_condition_fn=not_a_refusal,
 )
 def deliver_outbox(now: datetime, queue: Callable[[], object] | None = None) -> DeliveryCounts:
     """Send every pending email over one SMTP connection (``TONVINH_SMTP_CONNECTIONS`` of them,

@@ -36,9 +36,14 @@ def send_reminders(campaign_code: str, now: datetime | None = None) -> ReminderR
     as it is committed while the next is rendered (one busy core and the connections' waits
     on the server overlap instead of following each other)."""
     moment = resolve(now)
-    queued: list[QueuedReminders] = []
-    delivery = deliver_outbox(
-        moment, queue=lambda: queued.append(enqueue_due_reminders_task(campaign_code, moment))
-    )
+    queued = QueuedReminders()
+
+    def queue() -> None:
+        # Added up: a retried delivery queues again, and only what its first try left out.
+        run = enqueue_due_reminders_task(campaign_code, moment)
+        queued.reminders += run.reminders
+        queued.escalations += run.escalations
+
+    delivery = deliver_outbox(moment, queue=queue)
     publish_campaign_artifacts(campaign_code, moment)
-    return ReminderRun(campaign=campaign_code, **queued[0].model_dump(), **delivery.model_dump())
+    return ReminderRun(campaign=campaign_code, **queued.model_dump(), **delivery.model_dump())

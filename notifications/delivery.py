@@ -339,7 +339,7 @@ def deliver_pending(
     engine = get_engine()
     with Session(engine) as session:
         fault = faults.open_fault(session)
-    if queue is not None and (fault or limit is not None or settings.smtp_connections < 2):
+    if queue is not None and (bool(fault) or limit is not None or settings.smtp_connections < 2):
         queue()
         queue = None
     with Session(engine) as session:

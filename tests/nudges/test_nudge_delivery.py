@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from models.outbox import OutboxStatus
 from models.settings import get_settings
 from notifications.outbox import failed_messages
 from notifications.smtp_server import MailboxServer
+from services.errors import OperatorError
 from tests.nudges.support import (
     CODE,
     KT,
@@ -242,3 +244,30 @@ def test_reminders_queued_in_chunks_all_go_in_the_same_run_once(
     for message in messages:
         check_nudge(message, unit_of(message, called.units), "reminder", 5)
     assert [r.status for r in _nudges()] == [OutboxStatus.SENT] * 3
+
+
+def test_a_refused_reminder_run_fails_with_its_reason_and_is_not_retried(
+    database: str, prefect_server: None
+) -> None:
+    """The queueing runs inside the delivery task, which retries what may pass next time; a
+    refusal (an unknown campaign) fails the run on the first try, with its reason."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    state = send_reminders("khong-co", now=at(REMINDER_DAY, 8), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(OperatorError) as refused:
+        state.result()
+    assert refused.value.code == "campaign_not_found"
+
+    run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        for _ in range(120):  # task runs are recorded from their events, a moment later
+            runs = client.read_task_runs(flow_run_filter=run_filter)
+            delivery = [r for r in runs if r.name.startswith("deliver-outbox")]
+            if delivery and delivery[0].state is not None and delivery[0].state.is_final():
+                break
+            time.sleep(0.25)
+    [attempted] = delivery
+    assert attempted.state is not None and attempted.state.is_failed()
+    assert attempted.run_count == 1
