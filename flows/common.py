@@ -49,18 +49,22 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _failure(state: State[Any]) -> Exception | None:
+    """What a failed attempt raised, for the retry conditions below."""
+    try:
+        state.result()
+    except Exception as failure:
+        return failure
+    return None
+
+
 def database_dropped(task: Any, task_run: Any, state: State[Any]) -> bool:
     """Retry a stage task only when its database connection died under it (a restart, a
     failover, an administrator's ``pg_terminate_backend``). Each stage task writes in one
     transaction, so the dropped attempt left nothing behind and running it again is safe; any
     other failure (a refusal, a bug) is not retried."""
-    try:
-        state.result()
-    except DBAPIError as failure:
-        return bool(failure.connection_invalidated)
-    except Exception:
-        return False
-    return False
+    failure = _failure(state)
+    return isinstance(failure, DBAPIError) and bool(failure.connection_invalidated)
 
 
 def stage_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
@@ -117,13 +121,7 @@ class StageRun(DeliveryCounts):
 def not_a_refusal(task: Any, task_run: Any, state: State[Any]) -> bool:
     """Retry the delivery unless the stage's queueing inside it was refused (an unknown
     campaign, say): a refusal says the same on every try, and the operator reads it at once."""
-    try:
-        state.result()
-    except OperatorError:
-        return False
-    except Exception:
-        return True
-    return True
+    return not isinstance(_failure(state), OperatorError)
 
 
 @task(
