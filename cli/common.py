@@ -209,6 +209,18 @@ def _print_field(key: str, value: Any, depth: int = 0) -> None:
         console.print(f"{label} {escape(str(value))}")
 
 
+def _validation_text(problem: ValidationError) -> str:
+    """A wrong TONVINH_ variable named as the operator set it (pydantic names the field), never
+    with its value (a database URL holds a password); another model's error as pydantic says it."""
+    if problem.title != "Settings":
+        return str(problem)
+    lines = [t("Cấu hình sai (biến môi trường):", "Wrong setting (environment variable):")]
+    for error in problem.errors():
+        name = "TONVINH_" + "_".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  • {name}: {error['msg']}")
+    return "\n".join(lines)
+
+
 def run_operator(action: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T:
     """Run a command; an error the operator can fix is printed plainly, never as a traceback:
     the reason in the operator's language with its code, and exit status 2. ``passthrough``:
@@ -231,7 +243,7 @@ def run_operator(action: Callable[[], T], passthrough: tuple[type[BaseException]
         )
         raise typer.Exit(2) from None
     except ValidationError as problem:
-        err_console.print(f"[red]{escape(str(problem))}[/red]")
+        err_console.print(f"[red]{escape(_validation_text(problem))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     except Exception as failure:
         if _debug:

@@ -1,24 +1,16 @@
-"""The operator's command line as the tests run it: the installed ``tonvinh`` in a child
-process, as an operator types it."""
+"""The operator's command line as the tests run it: ``tonvinh`` in a process of its own, as an
+operator types it (``tests/launcher.py``)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
-TONVINH = str(Path(sys.executable).with_name("tonvinh"))
+from tests import launcher
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TONVINH, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+    return launcher.run(*args, env={**os.environ, **(env or {})})
 
 
 def on_the_test_server() -> dict[str, str]:

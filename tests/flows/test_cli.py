@@ -266,3 +266,24 @@ def test_a_refused_stage_is_one_line_with_its_code_and_no_traceback(planned: dic
     assert "Traceback" not in refused.stderr + refused.stdout
     debug = run("--debug", "review", CODE, "--now", early, env=env)
     assert debug.returncode != 0 and "Traceback" in debug.stderr + debug.stdout
+
+
+def test_a_wrong_setting_is_named_in_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A wrong ``TONVINH_`` variable used to end every command, even ``--help``, in a traceback
+    from the import (the help texts read the settings for their language). Now the help shows
+    and a command names the variable, without its value. A process started from nothing, as
+    the fault was in the import that the tests' launcher makes once."""
+    from tests.launcher import TONVINH
+
+    env = {**os.environ, "TONVINH_VAR_DIR": str(tmp_path / "var"), "TONVINH_SMTP_PORT": "hai5"}
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [TONVINH, *args], capture_output=True, text=True, timeout=120, env=env
+        )
+
+    assert command("--help").returncode == 0
+    refused = command("status", CODE)
+    assert refused.returncode == 2, refused.stderr
+    assert "Cấu hình sai" in refused.stderr and "TONVINH_SMTP_PORT" in refused.stderr
+    assert "hai5" not in refused.stderr and "Traceback" not in refused.stderr

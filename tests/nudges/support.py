@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time as timer
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -27,6 +26,7 @@ from models.outbox import REMINDER_KINDS, OutboxMessage
 from models.settings import get_settings
 from models.unit import UnitCreate
 from notifications.smtp_server import MailboxServer, read_mailbox
+from tests import launcher
 from tests.documents.builders import ACHIEVEMENT, person
 
 CODE = "tdkt-2026"
@@ -253,9 +253,6 @@ def cli(*args: str) -> Any:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-TONVINH = str(Path(sys.executable).with_name("tonvinh"))
-
-
 def tonvinh(*args: str) -> subprocess.CompletedProcess[str]:
     """The real ``tonvinh`` command, as the operator runs it, on this test's database and SMTP
     server, in Vietnamese, reporting to the session's Prefect server (artifacts, events)."""
@@ -267,9 +264,7 @@ def tonvinh(*args: str) -> subprocess.CompletedProcess[str]:
         "COLUMNS": "200",
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
     }
-    return subprocess.run(
-        [TONVINH, *args], capture_output=True, text=True, timeout=180, env=env, check=False
-    )
+    return launcher.run(*args, env=env, timeout=180)
 
 
 def failed_email_events(since: datetime, wanted: int, timeout: float = 30) -> list[dict[str, Any]]:

@@ -21,9 +21,9 @@ from cli.demo_units import XLSX
 from models.db import session_scope
 from models.nomination import Submission
 from notifications.smtp_server import free_port
+from tests import launcher
 from tests.flows.conftest import at
 from tests.portal.support import (
-    BIN,
     CSRF_FIELD,
     Campaign,
     list_bytes,
@@ -173,13 +173,7 @@ def test_with_sqlite_more_than_one_process_is_refused(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TONVINH_"))}
     env |= {"TONVINH_VAR_DIR": str(tmp_path / "var"), "TONVINH_PORTAL_PROCESSES": "2"}
     port = free_port()
-    refused = subprocess.run(
-        [str(BIN / "tonvinh"), "portal", "--port", str(port)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = launcher.run("portal", "--port", str(port), env=env, timeout=60)
     assert refused.returncode == 2
     assert "SQLite" in refused.stderr and "TONVINH_PORTAL_PROCESSES" in refused.stderr
     assert not (tmp_path / "var" / "tonvinh.sqlite").exists()  # refused before anything

@@ -21,7 +21,8 @@ from flows.scheduler import (
 )
 from models.settings import Settings, get_settings
 from notifications.smtp_server import free_port
-from tests.scheduler.conftest import TONVINH, Children
+from tests import launcher
+from tests.scheduler.conftest import Children
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,15 +107,7 @@ def test_without_a_prefect_server_the_scheduler_refuses_to_start_and_says_how(
 def _tonvinh(var: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONVINH_")}
     env["TONVINH_VAR_DIR"] = str(var)  # the default database: var/tonvinh.sqlite
-    return subprocess.run(
-        [str(TONVINH), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=lambda: os.umask(0o022),  # a usual login umask: files 0644 by default
-    )
+    return launcher.run(*args, env=env, umask=0o022)  # a usual login umask: files 0644
 
 
 def test_the_cli_creates_var_owner_only_and_tightens_what_was_left_open(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -40,13 +39,14 @@ from models.settings import get_settings
 from services.backup import backup_database, restore_database
 from services.errors import OperatorError
 from services.intake import IntakeOutcome, receive_list
+from tests import launcher
 from tests.conftest import POSTGRES_URL, _reset_caches
 from tests.documents.builders import individual
 from tests.flows.conftest import CODE, at
 from tests.service_layer.conftest import list_bytes, unit_codes
 
 ROOT = Path(__file__).resolve().parents[2]
-TONVINH = str(Path(sys.executable).with_name("tonvinh"))
+TONVINH = launcher.TONVINH
 # The newest schema revision, whatever migrations a later change adds.
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
@@ -331,13 +331,7 @@ def _unit_script() -> str:
 
 
 def _tonvinh(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TONVINH, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
+    return launcher.run(*args, env={**os.environ, **env})
 
 
 @pytest.mark.slow  # run by `make test`, left out of `make test-fast`

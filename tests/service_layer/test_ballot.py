@@ -290,37 +290,20 @@ def test_the_reminder_goes_to_non_voters_only_and_names_nobody_else(
 def test_the_secretary_imports_members_from_the_command_line(database: str, tmp_path: Path) -> None:
     """`tonvinh council members import`: a bad file is refused whole, row and column named in
     Vietnamese (exit 2); a good one is saved; `tonvinh council CODE …` is still the typed tally."""
-    import subprocess
-    import sys
-
+    from tests import launcher
     from tests.service_layer.conftest import plan_and_call, unit_codes
     from tests.service_layer.council_setup import members_csv
 
     plan_and_call()
-    tonvinh = str(Path(sys.executable).with_name("tonvinh"))
     bad = tmp_path / "bad.csv"
     bad.write_text("name,position,unit_code,email,role\nAn,,,an@example.gov.vn,sếp\n")
-    refused = subprocess.run(
-        [tonvinh, "council", "members", "import", CODE, str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    refused = launcher.run("council", "members", "import", CODE, str(bad))
     assert refused.returncode == 2
     assert "Vai trò phải là" in refused.stderr and "role" in refused.stderr
     good = tmp_path / "hoi-dong.csv"
     good.write_bytes(members_csv(unit_codes()[0]))
-    saved = subprocess.run(
-        [tonvinh, "council", "members", "import", CODE, str(good), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    saved = launcher.run("council", "members", "import", CODE, str(good), "--json")
     assert saved.returncode == 0, saved.stderr
     assert '"added": 5' in saved.stdout
-    typed = subprocess.run(
-        [tonvinh, "council", CODE, "--help"], capture_output=True, text=True, timeout=120
-    )
+    typed = launcher.run("council", CODE, "--help")
     assert "tonvinh council tally" in typed.stdout
