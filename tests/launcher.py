@@ -17,6 +17,7 @@ The launcher has no thread and no open connection when it forks (it checks the f
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import locale
 import os
@@ -98,11 +99,13 @@ class _Launcher:
                 raise RuntimeError("tests.launcher did not fork the command")
             finished = self._reply(timeout)
             if finished is None:
-                os.killpg(started["pid"], signal.SIGKILL)  # the command and what it started
+                with contextlib.suppress(ProcessLookupError):  # it may end meanwhile
+                    os.killpg(started["pid"], signal.SIGKILL)  # it and what it started
                 self._reply(timeout=30)
+            # Decoded as subprocess.run(text=True) does: output that is not valid text fails.
             encoding = locale.getpreferredencoding(False)
-            stdout = out.read_text(encoding=encoding, errors="replace")
-            stderr = err.read_text(encoding=encoding, errors="replace")
+            stdout = out.read_text(encoding=encoding)
+            stderr = err.read_text(encoding=encoding)
         command = [TONVINH, *args]
         if finished is None:
             raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
