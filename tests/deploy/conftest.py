@@ -207,7 +207,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         }
     )
     stack_command = [sys.executable, "-m", "deploy.stack"]
-    where = ["--var-dir", str(var_dir), "--port", str(port), "--portal-port", str(free_port())]
+    # Nothing binds `port` before the stack starts, so the OS may offer it again: a portal on
+    # the Prefect server's port was not started ("port taken") and the stack had no portal.
+    portal_port = free_port()
+    while portal_port in (port, smtp.port):
+        portal_port = free_port()
+    where = ["--var-dir", str(var_dir), "--port", str(port), "--portal-port", str(portal_port)]
     started = time.monotonic()
     try:
         up = subprocess.run(
