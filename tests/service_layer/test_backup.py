@@ -42,6 +42,7 @@ from services.intake import IntakeOutcome, receive_list
 from tests import launcher
 from tests.conftest import POSTGRES_URL, _reset_caches
 from tests.documents.builders import individual
+from tests.flows.cli_support import run
 from tests.flows.conftest import CODE, at
 from tests.service_layer.conftest import list_bytes, unit_codes
 
@@ -330,10 +331,6 @@ def _unit_script() -> str:
     return script.replace("/opt/tonvinh/.venv/bin/tonvinh", TONVINH)
 
 
-def _tonvinh(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return launcher.run(*args, env={**os.environ, **env})
-
-
 @pytest.mark.slow  # run by `make test`, left out of `make test-fast`
 def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
     running: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -355,17 +352,19 @@ def test_the_backup_unit_and_the_restore_the_deploy_readme_describes(
     assert "Gồm: 1 đợt thi đua, 4 đơn vị, 2 hồ sơ" in done.stdout
 
     # Once more onto the same file: one line with its code, exit status 2, the file untouched.
-    again = _tonvinh("db", "backup", str(saved))
+    again = run("db", "backup", str(saved))
     assert again.returncode == 2 and again.stderr.strip().endswith("(backup_exists)")
     assert len(again.stderr.strip().splitlines()) == 1
 
     with fresh_database(monkeypatch, tmp_path) as url:
-        restored = _tonvinh("db", "restore", str(saved), "--json", TONVINH_DATABASE_URL=url)
+        restored = run("db", "restore", str(saved), "--json", env={"TONVINH_DATABASE_URL": url})
         assert restored.returncode == 0, restored.stderr
         report = json.loads(restored.stdout)
         assert (report["counts"], report["revision"]) == (_counts(before), HEAD)
         assert what_a_user_sees() == before
-        english = _tonvinh("db", "restore", str(saved), TONVINH_DATABASE_URL=url, TONVINH_LANG="en")
+        english = run(
+            "db", "restore", str(saved), env={"TONVINH_DATABASE_URL": url, "TONVINH_LANG": "en"}
+        )
         assert english.returncode == 2 and "(restore_target_not_empty)" in english.stderr
         assert "holds data" in english.stderr and "--force" in english.stderr
 
@@ -375,7 +374,7 @@ def test_restore_is_refused_while_the_scheduler_runs(running: str, tmp_path: Pat
     path = _backup_path(tmp_path)
     backup_database(path)
     with acquire_scheduler_lock(get_settings()):  # as `tonvinh scheduler` holds it
-        refused = _tonvinh("db", "restore", str(path), "--force")
+        refused = run("db", "restore", str(path), "--force")
     assert refused.returncode == 2 and "(scheduler_running)" in refused.stderr
     assert "tonvinh-scheduler" in refused.stderr
 
